@@ -1,0 +1,51 @@
+/* Configuration: built-in defaults, then an INI file, then RELAIS_<KEY> environment variables. */
+#ifndef RELAIS_CONFIG_H
+#define RELAIS_CONFIG_H
+
+#include "core/common.h"
+#include "core/log.h"
+
+struct config {
+	char *listen;            /* host:port */
+	int workers;             /* 0 = one per core */
+	char *data_dir;          /* embedded PostgreSQL and runtime files */
+	char *database_url;      /* empty = embedded PostgreSQL */
+	int db_pool_size;        /* connections per worker */
+	int db_queue_max;        /* queued database requests per worker before 503 */
+	int64_t db_query_timeout_ms;
+	int64_t header_timeout_ms;
+	int64_t keepalive_timeout_ms;
+	int64_t shutdown_grace_ms;
+	int max_connections;     /* per worker */
+	int64_t max_header_size;
+	int64_t max_body_size;   /* default per-route body limit */
+	char *web_root;
+	char *schema_dir;        /* empty = migrations compiled into the binary */
+	char *pg_bin_dir;        /* empty = newest /usr/lib/postgresql/N/bin */
+	char *pg_user;           /* unprivileged user for embedded PostgreSQL when run as root */
+	enum log_level log_level;
+	bool access_log;
+};
+
+/* Fills `cfg` with defaults, then the file (may be NULL), then the environment.
+ * On failure writes a one-line message naming the key into `err`. */
+bool config_load(struct config *cfg, const char *path, char *err, size_t errlen) MUST_USE;
+void config_free(struct config *cfg);
+/* Prints every key with its current value, as INI. */
+void config_print(const struct config *cfg, FILE *out);
+/* Documentation of every key, used by --help and the README test. */
+struct config_key_doc {
+	const char *name;
+	const char *default_value;
+	const char *help;
+};
+const struct config_key_doc *config_key_docs(size_t *count);
+
+/* Parsers shared with tests: "10s", "500ms", "2m", "12h", "30d"; "16K", "1M", "1MiB". */
+bool config_parse_duration_ms(const char *text, int64_t *out) MUST_USE;
+bool config_parse_size(const char *text, int64_t *out) MUST_USE;
+bool config_parse_bool(const char *text, bool *out) MUST_USE;
+/* Splits "host:port" / "[v6]:port"; returns false when malformed. */
+bool config_split_listen(const char *listen, char *host, size_t hostlen, int *port) MUST_USE;
+
+#endif

@@ -1,0 +1,126 @@
+#include "http/request.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/internal.h"
+
+const char *http_param(struct http_req *req, const char *name)
+{
+	size_t n = strlen(name);
+	for (int i = 0; i < req->params.count; i++) {
+		if (req->params.name_lens[i] != n || strncmp(req->params.names[i], name, n) != 0)
+			continue;
+		char *raw = arena_strndup(&req->arena, req->params.values[i], req->params.value_lens[i]);
+		size_t len = 0;
+		char *decoded = evhttp_uridecode(raw, 0, &len);
+		const char *out = decoded && strlen(decoded) == len ? arena_strdup(&req->arena, decoded) : NULL;
+		free(decoded);
+		return out;
+	}
+	return NULL;
+}
+
+const char *http_query(struct http_req *req, const char *name)
+{
+	if (!req->query)
+		return NULL;
+	struct evkeyvalq q;
+	if (evhttp_parse_query_str(req->query, &q) != 0)
+		return NULL;
+	const char *v = evhttp_find_header(&q, name);
+	const char *out = v ? arena_strdup(&req->arena, v) : NULL;
+	evhttp_clear_headers(&q);
+	return out;
+}
+
+const char *http_header(struct http_req *req, const char *name)
+{
+	return req->ev ? evhttp_find_header(evhttp_request_get_input_headers(req->ev), name) : NULL;
+}
+
+void http_set_header(struct http_req *req, const char *name, const char *value)
+{
+	if (req->ev)
+		evhttp_add_header(evhttp_request_get_output_headers(req->ev), name, value);
+}
+
+/* Sends `body` (may be NULL) and runs the common end-of-request work. */
+static void send_reply(struct http_req *req, int status, struct evbuffer *body)
+{
+	if (req->answered)
+		return;
+	if (!req->ev) {
+		/* The client is gone: nothing to send, but the request still ends here. */
+		req->status = status;
+		http_after_reply(req);
+		return;
+	}
+	http_finish_headers(req, status);
+	req->bytes_out = body ? evbuffer_get_length(body) : 0;
+	evhttp_send_reply(req->ev, status, NULL, body);
+	http_after_reply(req);
+}
+
+void http_reply_json(struct http_req *req, int status, json_t *body)
+{
+	struct evbuffer *buf = evbuffer_new();
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text) {
+		evbuffer_add_reference(buf, text, strlen(text), (evbuffer_ref_cleanup_cb)(void (*)(void))free, NULL);
+		evbuffer_add(buf, "\n", 1);
+	}
+	http_set_header(req, "Content-Type", "application/json; charset=utf-8");
+	send_reply(req, status, buf);
+	evbuffer_free(buf);
+}
+
+void http_reply_error(struct http_req *req, int status, const char *code, const char *message,
+                      const char *field)
+{
+	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
+	if (field)
+		json_object_set_new(err, "field", json_string(field));
+	http_reply_json(req, status, json_pack("{s:o}", "error", err));
+}
+
+void http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *data,
+                      size_t len, bool static_data)
+{
+	struct evbuffer *buf = evbuffer_new();
+	if (static_data)
+		evbuffer_add_reference(buf, data, len, NULL, NULL);
+	else
+		evbuffer_add(buf, data, len);
+	if (content_type)
+		http_set_header(req, "Content-Type", content_type);
+	send_reply(req, status, buf);
+	evbuffer_free(buf);
+}
+
+void http_reply_empty(struct http_req *req, int status)
+{
+	send_reply(req, status, NULL);
+}
+
+void http_reply_db_error(struct http_req *req, const struct db_result *result)
+{
+	switch (result->status) {
+	case DB_UNAVAILABLE:
+	case DB_OVERLOADED:
+		http_set_header(req, "Retry-After", "2");
+		http_reply_error(req, 503, "database_unavailable", "The database is unavailable; retry shortly.", NULL);
+		return;
+	case DB_TIMEOUT:
+		http_set_header(req, "Retry-After", "2");
+		http_reply_error(req, 503, "database_timeout", "The database did not answer in time; retry shortly.", NULL);
+		return;
+	default:
+		http_reply_error(req, 500, "internal_error", "Something went wrong on our side.", NULL);
+		return;
+	}
+}

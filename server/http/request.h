@@ -1,0 +1,65 @@
+/* One HTTP request in flight: its arena, parsed parts, and the ways to answer it.
+ *
+ * Lifetime: created when evhttp hands us a complete request, freed when it has been answered
+ * and no asynchronous work still refers to it. If the client goes away first, `gone` is set
+ * and the answer is dropped; handlers check nothing themselves, they just answer. */
+#ifndef RELAIS_HTTP_REQUEST_H
+#define RELAIS_HTTP_REQUEST_H
+
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "core/arena.h"
+#include "db/pool.h"
+#include "http/router.h"
+
+struct worker;
+struct http_conn;
+
+struct http_req {
+	struct evhttp_request *ev; /* NULL once answered or once the client is gone */
+	struct worker *worker;
+	struct http_conn *conn;
+	struct arena arena;
+	int method;
+	const char *path; /* decoded path, without the query */
+	const char *query;
+	const struct route *route;
+	int route_index;
+	struct route_params params;
+	json_t *json; /* the parsed body for BODY_JSON routes */
+	char request_id[72];
+	char client_ip[64];
+	int64_t start_us;
+	int status;
+	size_t bytes_out;
+	int pending; /* asynchronous operations that will call back with this request */
+	bool answered, gone;
+};
+
+/* Path parameter by name, percent-decoded into the arena; NULL when absent or malformed. */
+const char *http_param(struct http_req *req, const char *name);
+/* Query-string parameter, decoded; NULL when absent. */
+const char *http_query(struct http_req *req, const char *name);
+const char *http_header(struct http_req *req, const char *name);
+/* Adds a response header (before answering). */
+void http_set_header(struct http_req *req, const char *name, const char *value);
+
+/* Answers with `body` (stolen), serialised as JSON. */
+void http_reply_json(struct http_req *req, int status, json_t *body);
+/* Answers {"error":{"code","message","field"?}}. */
+void http_reply_error(struct http_req *req, int status, const char *code, const char *message,
+                      const char *field);
+/* Answers raw bytes (copied unless static_data: then they must outlive the reply). */
+void http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *data,
+                      size_t len, bool static_data);
+void http_reply_empty(struct http_req *req, int status);
+/* Maps a failed database result to 503 database_unavailable / 504 / 500. */
+void http_reply_db_error(struct http_req *req, const struct db_result *result);
+
+/* Async work: hold before starting it, release in its callback (returns false when the
+ * request is gone, in which case the callback must not answer). */
+void http_req_hold(struct http_req *req);
+bool http_req_release(struct http_req *req) MUST_USE;
+
+#endif
