@@ -8,7 +8,7 @@ struct arena_chunk;
 
 struct arena {
 	struct arena_chunk *head;
-	char first[1024]; /* most requests never need more */
+	_Alignas(max_align_t) char first[1024]; /* most requests never need more */
 	size_t used_in_first;
 };
 
