@@ -32,10 +32,12 @@
  *  - `deadline_ms`: the time by which a complete request must have arrived, counted from
  *    the connection's opening or from its previous response; a sweep shuts down sockets
  *    past it (evhttp then sees EOF and frees the connection);
- *  - the bufferevent is created without BEV_OPT_CLOSE_ON_FREE, so evhttp closes the socket
- *    itself when it frees the connection, and our extra reference only keeps the small
- *    bufferevent struct alive until we notice (its callbacks are cleared by
- *    bufferevent_free) and drop it. */
+ *  - when evhttp frees a connection it shuts the socket down for writing and drops its
+ *    reference; ours keeps the bufferevent (and, with BEV_OPT_CLOSE_ON_FREE, the descriptor)
+ *    until we notice, either at once through the close callback or, for connections that
+ *    never completed a request, at the next sweep (bufferevent_free clears the callbacks).
+ *    Dropping the last reference deletes the bufferevent's events before closing the
+ *    descriptor, so a new connection that reuses the number never meets stale events. */
 struct http_conn {
 	struct http_conn *prev, *next; /* all connections */
 	struct http_conn *hash_next;
@@ -106,7 +108,7 @@ static void conn_forget(struct http_conn *c)
 static struct bufferevent *conn_new_bev(struct event_base *base, void *arg)
 {
 	struct http_server *s = arg;
-	struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev)
 		return NULL;
 	bufferevent_incref(bev);

@@ -26,6 +26,18 @@ test('a malformed request line is 400', async () => {
   }
 });
 
+test('connections that follow refused ones are served at once', async () => {
+  // Regression: a connection refused before completing a request must not leave its
+  // descriptor's events behind for the next connection that reuses the number.
+  for (let i = 0; i < 10; i++) {
+    await rawRequest(srv.port, 'GARBAGE\r\n\r\n');
+    const t0 = Date.now();
+    const r = await rawRequest(srv.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.equal(statusOf(r.data), 200);
+    assert.ok(Date.now() - t0 < 1000, `answered in ${Date.now() - t0} ms`);
+  }
+});
+
 test('headers over 16 KiB are 431 with a JSON error', async () => {
   const r = await rawRequest(srv.port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`);
   assert.equal(statusOf(r.data), 431);
