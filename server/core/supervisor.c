@@ -50,7 +50,8 @@ static pid_t spawn_worker(const struct config *cfg, int index, const char *conni
 	if (getppid() != parent)
 		_exit(0);
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
-	_exit(worker_run(cfg, index, conninfo));
+	/* exit, not _exit: the leak checker of sanitizer builds runs at exit. */
+	exit(worker_run(cfg, index, conninfo));
 }
 
 static void describe_exit(int status, char *out, size_t len)

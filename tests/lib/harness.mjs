@@ -149,6 +149,9 @@ export async function startRelais(options = {}) {
       const result = await exited;
       if (ownPg) await pg.destroy();
       if (!options.dataDir && !options.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
+      // A sanitizer report in any relais process fails the test that ran it.
+      const report = output.match(/(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:)[^\n]*/);
+      if (report) throw new Error(`sanitizer report from relais: ${report[0]}\n${output.slice(output.indexOf(report[0]), output.indexOf(report[0]) + 4000)}`);
       return result;
     },
   };
@@ -183,12 +186,16 @@ export function rawRequest(port, data, { timeoutMs = 5000 } = {}) {
 
 /** Runs the relais binary with arguments; resolves { code, stdout, stderr }. */
 export function runRelais(args, { env = {}, input } = {}) {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const p = spawn(RELAIS_BIN, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME || '/root', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     p.stdout.on('data', (d) => { stdout += d; });
     p.stderr.on('data', (d) => { stderr += d; });
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    p.on('exit', (code) => {
+      const report = stderr.match(/(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:)[^\n]*/);
+      if (report) reject(new Error(`sanitizer report from relais ${args.join(' ')}:\n${stderr}`));
+      else resolve({ code, stdout, stderr });
+    });
     if (input !== undefined) p.stdin.end(input); else p.stdin.end();
   });
 }
