@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/supervisor.h"
 #include "db/migrate.h"
+#include "people/people.h"
 
 #define EXIT_USAGE 2
 
@@ -84,6 +85,18 @@ static int with_database(const struct config *cfg, int (*fn)(const struct config
 	return rc;
 }
 
+static int migrate_now_quietly(const struct config *cfg, const char *conninfo)
+{
+	char err[1024];
+	int applied;
+	if (!migrate_run(conninfo, cfg->schema_dir, &applied, err, sizeof err)) {
+		log_error("%s", err);
+		log_flush();
+		return 1;
+	}
+	return 0;
+}
+
 static int migrate_now(const struct config *cfg, const char *conninfo)
 {
 	char err[1024];
@@ -97,12 +110,22 @@ static int migrate_now(const struct config *cfg, const char *conninfo)
 	return 0;
 }
 
+int people_demo(const char *conninfo);
+
 static int demo_now(const struct config *cfg, const char *conninfo)
 {
 	int rc = migrate_now(cfg, conninfo);
-	if (rc == 0)
-		printf("relais: the demonstration data arrives with user accounts; nothing more to load yet\n");
-	return rc;
+	return rc ? rc : people_demo(conninfo);
+}
+
+/* The user command's own arguments, for with_database's callback. */
+static int user_argc;
+static char **user_argv;
+
+static int user_now(const struct config *cfg, const char *conninfo)
+{
+	int rc = migrate_now_quietly(cfg, conninfo);
+	return rc ? rc : people_cli(cfg, conninfo, user_argc, user_argv);
 }
 
 static int cmd_serve(const struct config *cfg, int argc, char **argv)
@@ -212,7 +235,12 @@ int main(int argc, char **argv)
 		if (rc < 0)
 			rc = with_database(&cfg, demo_now);
 	} else {
-		rc = usage_error("user: account management arrives with user accounts");
+		user_argc = sub_argc;
+		user_argv = sub_argv;
+		/* Usage errors need no database. */
+		rc = sub_argc < 2 || !strcmp(sub_argv[1], "--help") || !strcmp(sub_argv[1], "-h")
+		         ? people_cli(&cfg, NULL, sub_argc, sub_argv)
+		         : with_database(&cfg, user_now);
 	}
 	config_free(&cfg);
 	log_flush();

@@ -56,6 +56,20 @@ static const struct key keys[] = {
      "unprivileged system user that runs the embedded PostgreSQL when relais runs as root"},
     {"log_level", KEY_LOG_LEVEL, OFF(log_level), "info", 0, 0, "debug, info, warn or error"},
     {"access_log", KEY_BOOL, OFF(access_log), "true", 0, 0, "one JSON line per request"},
+    {"insecure_cookies", KEY_BOOL, OFF(insecure_cookies), "false", 0, 0,
+     "session cookie without Secure and the __Host- prefix, for plain-HTTP development only"},
+    {"session_idle_timeout", KEY_DURATION, OFF(session_idle_ms), "12h", 60000, 30LL * 86400000,
+     "a session unused this long ends"},
+    {"session_absolute_timeout", KEY_DURATION, OFF(session_absolute_ms), "30d", 60000, 365LL * 86400000,
+     "a session ends this long after sign-in, used or not"},
+    {"rate_limit", KEY_INT, OFF(rate_limit), "1200", 0, 1000000,
+     "requests a minute per client address and worker before 429; 0 turns it off"},
+    {"trusted_proxies", KEY_STRING, OFF(trusted_proxies), "", 0, 0,
+     "comma-separated proxy addresses whose X-Forwarded-For gives the client address"},
+    {"password_threads", KEY_INT, OFF(password_threads), "0", 0, 64,
+     "threads per worker hashing passwords; 0 = cores divided by workers, at least 1"},
+    {"admin_email", KEY_STRING, OFF(admin_email), "", 0, 0, "at start, create this admin when there is no admin"},
+    {"admin_password", KEY_STRING, OFF(admin_password), "", 0, 0, "password of that first admin"},
 };
 
 static struct config_key_doc key_docs[ARRAY_LEN(keys)];
@@ -338,7 +352,7 @@ void config_print(const struct config *cfg, FILE *out)
 		switch (k->type) {
 		case KEY_STRING:
 			/* Never print credentials that may sit in a database URL. */
-			if (!strcmp(k->name, "database_url") && **(char *const *)field)
+			if ((!strcmp(k->name, "database_url") || !strcmp(k->name, "admin_password")) && **(char *const *)field)
 				fprintf(out, "%s = (set)\n", k->name);
 			else
 				fprintf(out, "%s = %s\n", k->name, *(char *const *)field);

@@ -2,6 +2,8 @@
 #ifndef RELAIS_CONFIG_H
 #define RELAIS_CONFIG_H
 
+#include <stdio.h>
+
 #include "core/common.h"
 #include "core/log.h"
 
@@ -25,6 +27,14 @@ struct config {
 	char *pg_user;           /* unprivileged user for embedded PostgreSQL when run as root */
 	enum log_level log_level;
 	bool access_log;
+	bool insecure_cookies;       /* plain-HTTP development: no Secure flag, no __Host- prefix */
+	int64_t session_idle_ms;
+	int64_t session_absolute_ms;
+	int rate_limit;              /* requests a minute per client IP and worker; 0 = off */
+	char *trusted_proxies;       /* comma-separated addresses whose X-Forwarded-For is believed */
+	int password_threads;        /* 0 = cores / workers, at least 1 */
+	char *admin_email;           /* first start: create this admin if there is none */
+	char *admin_password;
 };
 
 /* Fills `cfg` with defaults, then the file (may be NULL), then the environment.

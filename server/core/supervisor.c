@@ -16,6 +16,7 @@
 #include "db/migrate.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "people/people.h"
 
 #define RESTART_MIN_MS 100
 #define RESTART_MAX_MS 10000
@@ -105,6 +106,8 @@ int supervisor_run(const struct config *cfg)
 		log_error("%s", err);
 		goto done;
 	}
+	if (!people_bootstrap_admin(cfg, conninfo))
+		goto done;
 	if (!metrics_init_shared(nworkers)) {
 		log_error("cannot map the metrics area: %s", strerror(errno));
 		goto done;

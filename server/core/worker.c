@@ -6,11 +6,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "core/log.h"
+#include "core/supervisor.h"
+#include "core/threadpool.h"
 #include "db/listen.h"
 #include "db/pool.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "http/request.h"
 #include "http/static.h"
 
 void routes_register_statements(void);
@@ -75,6 +79,14 @@ int worker_run(const struct config *cfg, int index, const char *conninfo)
 	routes_register_statements();
 	db_listen_register_statements();
 	static_load(cfg->web_root);
+	auth_init(cfg->insecure_cookies);
+	http_set_gate(auth_gate);
+	int threads = cfg->password_threads;
+	if (threads == 0) {
+		threads = (int)sysconf(_SC_NPROCESSORS_ONLN) / supervisor_worker_count(cfg);
+		threads = threads < 1 ? 1 : threads;
+	}
+	w.cpu = threadpool_new(w.base, threads, 64);
 
 	char app_name[64];
 	snprintf(app_name, sizeof app_name, "relais %s", name);
@@ -99,6 +111,7 @@ int worker_run(const struct config *cfg, int index, const char *conninfo)
 	status = 0;
 done:
 	/* The pool first: its pending callbacks still answer through the HTTP server. */
+	threadpool_free(w.cpu);
 	db_listener_free(w.listener);
 	db_pool_free(w.db);
 	http_server_free(w.http);

@@ -10,6 +10,7 @@
 struct db_pool;
 struct db_listener;
 struct http_server;
+struct threadpool;
 
 struct worker {
 	int index;
@@ -18,6 +19,7 @@ struct worker {
 	struct db_pool *db;
 	struct db_listener *listener;
 	struct http_server *http;
+	struct threadpool *cpu; /* password hashing, off the loop */
 	struct event *sigterm, *sigint, *tick, *drain;
 	int64_t stop_deadline_ms; /* set once SIGTERM arrived */
 };

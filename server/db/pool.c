@@ -65,7 +65,7 @@ struct db_pool {
 	struct event_base *base;
 	char *conninfo;
 	char *application_name;
-	char statement_timeout[64];
+	char statement_timeout[128];
 	int64_t timeout_ms;
 	int size, queue_max, waiting;
 	bool ever_failed; /* a connection attempt failed since the last success */
@@ -117,7 +117,8 @@ static void batch_finish(struct db_batch *b, enum db_status status, const char *
 		b->result.message = message;
 	if (status != DB_OK)
 		b->pool->errors++;
-	b->cb(&b->result, b->arg);
+	if (b->cb)
+		b->cb(&b->result, b->arg);
 	batch_free(b);
 }
 
@@ -438,8 +439,8 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 	pool->timeout_ms = timeout_ms;
 	/* The server gives up on a statement a little after we do, so that it never runs on
 	 * for a request that has already been answered. */
-	snprintf(pool->statement_timeout, sizeof pool->statement_timeout, "-c statement_timeout=%lld",
-	         (long long)timeout_ms + 100);
+	snprintf(pool->statement_timeout, sizeof pool->statement_timeout,
+	         "-c statement_timeout=%lld -c TimeZone=UTC -c DateStyle=ISO", (long long)timeout_ms + 100);
 	pool->size = size;
 	pool->queue_max = queue_max;
 	TAILQ_INIT(&pool->queue);
@@ -505,6 +506,11 @@ bool db_pool_healthy(const struct db_pool *pool)
 bool db_pool_unavailable(const struct db_pool *pool)
 {
 	return pool && pool->ever_failed && !pool_has_live_connection(pool);
+}
+
+void db_batch_free(struct db_batch *b)
+{
+	batch_free(b);
 }
 
 struct db_batch *db_batch_new(void)

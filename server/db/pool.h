@@ -64,7 +64,9 @@ bool db_pool_unavailable(const struct db_pool *pool);
 struct db_batch *db_batch_new(void);
 /* Adds a statement; values are copied (NULL means SQL NULL). */
 void db_batch_add(struct db_batch *batch, const struct db_stmt *stmt, const char *const *values);
-/* Sends the batch (ownership passes to the pool). */
+/* Frees a batch that will not be sent. */
+void db_batch_free(struct db_batch *batch);
+/* Sends the batch (ownership passes to the pool); `cb` may be NULL when nobody waits. */
 void db_batch_send(struct db_pool *pool, struct db_batch *batch, db_callback cb, void *arg);
 /* One statement: a batch of one. */
 void db_query(struct db_pool *pool, const struct db_stmt *stmt, const char *const *values, db_callback cb,

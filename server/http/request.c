@@ -42,6 +42,27 @@ const char *http_header(struct http_req *req, const char *name)
 	return req->ev ? evhttp_find_header(evhttp_request_get_input_headers(req->ev), name) : NULL;
 }
 
+const char *http_cookie(struct http_req *req, const char *name)
+{
+	const char *header = http_header(req, "Cookie");
+	size_t n = strlen(name);
+	for (const char *p = header; p && *p;) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > n && p[n] == '=' && !strncmp(p, name, n))
+			return arena_strndup(&req->arena, p + n + 1, len - n - 1);
+		p = end;
+	}
+	return NULL;
+}
+
+const char *http_method_label(const struct http_req *req)
+{
+	return router_method_name(req->method);
+}
+
 void http_set_header(struct http_req *req, const char *name, const char *value)
 {
 	if (req->ev)

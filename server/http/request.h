@@ -16,6 +16,19 @@
 struct worker;
 struct http_conn;
 
+/* Who is calling, once the gate has authenticated the request (zeroes otherwise). */
+struct principal {
+	int64_t user_id;    /* a person (session), or 0 */
+	int64_t token_id;   /* an API token, or 0 */
+	int64_t session_id;
+	const char *role;   /* "admin", "comms", "employee"; NULL for tokens */
+	unsigned scopes;    /* API tokens: SCOPE_* bits */
+	const char *csrf_token;
+	const char *email, *display_name;
+};
+
+enum { SCOPE_READ = 1, SCOPE_QUESTIONS_WRITE = 2, SCOPE_ADMIN = 4 };
+
 struct http_req {
 	struct evhttp_request *ev; /* NULL once answered or once the client is gone */
 	struct worker *worker;
@@ -28,6 +41,8 @@ struct http_req {
 	int route_index;
 	struct route_params params;
 	json_t *json; /* the parsed body for BODY_JSON routes */
+	struct principal who;
+	void *route_state; /* a handler's own state across its asynchronous steps (arena) */
 	char request_id[72];
 	char client_ip[64];
 	int64_t start_us;
@@ -42,6 +57,8 @@ const char *http_param(struct http_req *req, const char *name);
 /* Query-string parameter, decoded; NULL when absent. */
 const char *http_query(struct http_req *req, const char *name);
 const char *http_header(struct http_req *req, const char *name);
+/* "GET", "POST"... */
+const char *http_method_label(const struct http_req *req);
 /* Adds a response header (before answering). */
 void http_set_header(struct http_req *req, const char *name, const char *value);
 
@@ -56,6 +73,15 @@ void http_reply_bytes(struct http_req *req, int status, const char *content_type
 void http_reply_empty(struct http_req *req, int status);
 /* Maps a failed database result to 503 database_unavailable / 504 / 500. */
 void http_reply_db_error(struct http_req *req, const struct db_result *result);
+
+/* The access check that runs before every non-public route (auth/gate.c registers it); it
+ * ends by calling http_run_handler() or by answering. */
+typedef void (*http_gate)(struct http_req *req);
+void http_set_gate(http_gate gate);
+/* Reads the body as the route declares, then runs the route's handler. */
+void http_run_handler(struct http_req *req);
+/* The value of cookie `name` from the request, in the arena; NULL when absent. */
+const char *http_cookie(struct http_req *req, const char *name);
 
 /* Async work: hold before starting it, release in its callback (returns false when the
  * request is gone, in which case the callback must not answer). */

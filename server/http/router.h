@@ -18,9 +18,14 @@ enum http_method {
 	HTTP_PATCH = 1 << 8,
 };
 
-/* Who may call a route; checked in one place before the handler runs. */
+/* Who may call a route; checked in one place (auth/gate.c) before the handler runs.
+ * Object-level rules (a community's manager, one's own session) are checked by handlers. */
 enum route_access {
-	ACCESS_PUBLIC, /* anyone, no session */
+	ACCESS_PUBLIC,  /* anyone, signed in or not */
+	ACCESS_USER,    /* a signed-in person, or an API token with the read scope (GET only) */
+	ACCESS_SESSION, /* a signed-in person only: their own account */
+	ACCESS_COMMS,   /* the comms or admin role */
+	ACCESS_ADMIN,   /* the admin role, or an API token with the admin scope */
 };
 
 /* Body handling before the handler runs. */

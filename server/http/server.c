@@ -64,6 +64,8 @@ struct http_server {
 	uint64_t request_counter;
 };
 
+static http_gate gate;
+
 /* --- connection tracking ------------------------------------------------------------------ */
 
 static size_t hash_slot(const struct http_server *s, const void *bev)
@@ -387,6 +389,24 @@ static void dispatch(struct http_server *s, struct http_req *req)
 		http_reply_error(req, 503, "database_unavailable", "The database is unavailable; retry shortly.", NULL);
 		return;
 	}
+	if (req->route->access != ACCESS_PUBLIC) {
+		if (!gate) {
+			http_reply_error(req, 500, "internal_error", "No access check is configured.", NULL);
+			return;
+		}
+		gate(req);
+		return;
+	}
+	http_run_handler(req);
+}
+
+void http_set_gate(http_gate g)
+{
+	gate = g;
+}
+
+void http_run_handler(struct http_req *req)
+{
 	if (req->route->body == BODY_JSON && !parse_json_body(req))
 		return;
 	req->route->handler(req);

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/worker.h"
 #include "db/pool.h"
+#include "http/input.h"
 #include "http/metrics.h"
 #include "http/request.h"
 #include "http/server.h"
@@ -59,36 +60,16 @@ void ops_version(struct http_req *req)
 	http_reply_json(req, 200, json_pack("{s:s, s:s}", "name", "relais", "version", PACKAGE_VERSION));
 }
 
-/* Reads a string member; answers 422 naming the field when it is missing, not a string or
- * longer than `max` bytes. */
-static bool string_field(struct http_req *req, const char *name, size_t max, bool required, const char **out)
-{
-	json_t *v = json_object_get(req->json, name);
-	if (!v && !required) {
-		*out = NULL;
-		return true;
-	}
-	if (!json_is_string(v)) {
-		http_reply_error(req, 422, "invalid_field", "This field must be a string.", name);
-		return false;
-	}
-	if (json_string_length(v) > max) {
-		http_reply_error(req, 422, "invalid_field", "This field is too long.", name);
-		return false;
-	}
-	*out = json_string_value(v);
-	return true;
-}
-
 /* The web app reports its uncaught errors here so that operators see them in the log. */
 void ops_client_error(struct http_req *req)
 {
+	static const char *const fields[] = {"message", "url", "stack", NULL};
 	const char *message, *url, *stack, *user_agent = http_header(req, "User-Agent");
-	if (!string_field(req, "message", 2000, true, &message) || !string_field(req, "url", 2000, false, &url) ||
-	    !string_field(req, "stack", 8000, false, &stack))
+	if (!input_only(req, fields) || !input_text(req, "message", 2000, INPUT_REQUIRED, &message) ||
+	    !input_text(req, "url", 2000, INPUT_OPTIONAL, &url) || !input_text(req, "stack", 8000, INPUT_OPTIONAL, &stack))
 		return;
 	if (!message[0]) {
-		http_reply_error(req, 422, "invalid_field", "This field must not be empty.", "message");
+		input_fail(req, "message", "This field must not be empty.");
 		return;
 	}
 	log_fields(LOG_WARN, json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s}", "msg", "client error", "error",

@@ -1,0 +1,92 @@
+#include "db/rows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Type OIDs from PostgreSQL's pg_type.h (stable across versions). */
+enum {
+	OID_BOOL = 16,
+	OID_INT8 = 20,
+	OID_INT2 = 21,
+	OID_INT4 = 23,
+	OID_JSON = 114,
+	OID_FLOAT4 = 700,
+	OID_FLOAT8 = 701,
+	OID_TIMESTAMPTZ = 1184,
+	OID_NUMERIC = 1700,
+	OID_JSONB = 3802,
+};
+
+/* "2026-11-22 00:18:30.265+00" (TimeZone=UTC, DateStyle=ISO) -> "2026-11-22T00:18:30.265Z" */
+static json_t *timestamp_json(const char *v)
+{
+	char buf[48];
+	size_t n = strlen(v);
+	if (n < 19 || n + 2 > sizeof buf || strcmp(v + n - 3, "+00") != 0)
+		return json_string(v);
+	memcpy(buf, v, n - 3);
+	buf[10] = 'T';
+	buf[n - 3] = 'Z';
+	buf[n - 2] = '\0';
+	return json_string(buf);
+}
+
+static json_t *value_json(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return json_null();
+	const char *v = PQgetvalue(r, row, col);
+	switch (PQftype(r, col)) {
+	case OID_BOOL:
+		return json_boolean(v[0] == 't');
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+		return json_integer(strtoll(v, NULL, 10));
+	case OID_FLOAT4:
+	case OID_FLOAT8:
+	case OID_NUMERIC:
+		return json_real(strtod(v, NULL));
+	case OID_JSON:
+	case OID_JSONB: {
+		json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
+		return j ? j : json_null();
+	}
+	case OID_TIMESTAMPTZ:
+		return timestamp_json(v);
+	default:
+		return json_string(v);
+	}
+}
+
+json_t *db_row_json(const PGresult *r, int row)
+{
+	json_t *obj = json_object();
+	int n = PQnfields(r);
+	for (int c = 0; c < n; c++)
+		json_object_set_new(obj, PQfname(r, c), value_json(r, row, c));
+	return obj;
+}
+
+json_t *db_rows_json(const PGresult *r)
+{
+	json_t *arr = json_array();
+	int n = PQntuples(r);
+	for (int i = 0; i < n; i++)
+		json_array_append_new(arr, db_row_json(r, i));
+	return arr;
+}
+
+const char *db_value(const PGresult *r, int row, const char *column)
+{
+	int c = PQfnumber(r, column);
+	if (c < 0 || row >= PQntuples(r) || PQgetisnull(r, row, c))
+		return NULL;
+	return PQgetvalue(r, row, c);
+}
+
+long long db_int(const PGresult *r, int row, const char *column)
+{
+	const char *v = db_value(r, row, column);
+	return v ? strtoll(v, NULL, 10) : 0;
+}

@@ -1,0 +1,30 @@
+/* Helpers shared by the files of people/ and communities/. */
+#ifndef RELAIS_PEOPLE_COMMON_H
+#define RELAIS_PEOPLE_COMMON_H
+
+#include <jansson.h>
+
+#include "core/common.h"
+#include "db/pool.h"
+
+struct http_req;
+
+/* Standard ending of a database callback: releases the request and answers database
+ * errors; true when the handler should go on with `result`. */
+bool db_answered(struct http_req *req, const struct db_result *result) MUST_USE;
+/* A positive integer path parameter; answers 404 otherwise. */
+bool path_id(struct http_req *req, const char *name, const char **out) MUST_USE;
+const char *id_string(struct http_req *req, long long id);
+/* Expertise tags: [{"tag": "billing", "level": 1..5}, ...] into two array literals for
+ * unnest($n::text[], $m::int[]); answers 422 naming `field` when malformed. */
+bool read_expertise(struct http_req *req, const char *field, const char **tags, const char **levels) MUST_USE;
+/* A JSON array of strings matching `pattern_ok` into a text[] literal; 422 otherwise. */
+bool read_string_array(struct http_req *req, const char *field, size_t max_items, bool (*valid)(const char *),
+                       const char **literal, bool *present) MUST_USE;
+bool valid_tag(const char *s);
+bool valid_language(const char *s);
+/* Cursor pagination helpers: "next_cursor" is the last row's id when the page is full. */
+json_t *page_json(struct http_req *req, const PGresult *r, long long limit);
+bool read_limit(struct http_req *req, long long *limit) MUST_USE;
+
+#endif
