@@ -64,6 +64,8 @@ run)
 	export RELAIS_DATA_DIR
 	export RELAIS_LISTEN="${RELAIS_LISTEN:-127.0.0.1:8080}"
 	export RELAIS_WEB_ROOT="$ROOT/web/dist"
+	# Plain HTTP on the loopback address: the session cookie cannot be Secure there.
+	export RELAIS_INSECURE_COOKIES="${RELAIS_INSECURE_COOKIES:-true}"
 	./relais demo
 	echo
 	echo "Relais: open http://$RELAIS_LISTEN (data in $RELAIS_DATA_DIR; Ctrl-C stops it)"

@@ -47,6 +47,10 @@ void auth_tokens_list(struct http_req *req);
 void auth_token_create(struct http_req *req);
 void auth_token_revoke(struct http_req *req);
 
+/* Deletes expired sign-in attempt counters (one worker calls it every minute). */
+struct db_pool;
+void auth_forget_old_attempts(struct db_pool *pool);
+
 /* The session cookie's name ("__Host-relais_session", or "relais_session" when insecure). */
 const char *auth_cookie_name(void);
 void auth_set_session_cookie(struct http_req *req, const char *token, long long max_age_seconds);

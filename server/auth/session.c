@@ -80,10 +80,20 @@ static struct db_stmt stmt_reset_kill_sessions = {
     "auth_reset_kill_sessions",
     "DELETE FROM sessions WHERE user_id = (SELECT user_id FROM password_resets WHERE token_hash = $1)", 1, 0};
 
+/* Windows older than a few minutes count nothing any more. */
+static struct db_stmt stmt_rate_cleanup = {
+    "auth_rate_cleanup", "DELETE FROM rate_limits WHERE window_start < now() - interval '5 minutes'", 0, 0};
+
+void auth_forget_old_attempts(struct db_pool *pool)
+{
+	db_query(pool, &stmt_rate_cleanup, NULL, NULL, NULL);
+}
+
 void auth_session_register_statements(void);
 void auth_session_register_statements(void)
 {
 	struct db_stmt *all[] = {&stmt_rate,
+	                         &stmt_rate_cleanup,
 	                         &stmt_user_by_email,
 	                         &stmt_session_insert,
 	                         &stmt_session_delete_by_hash,

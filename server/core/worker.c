@@ -28,6 +28,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	db_pool_stats(w->db, &stats);
 	metrics_set_gauges(http_server_connections(w->http), &stats);
 	metrics_set_listen(db_listener_connected(w->listener));
+	if (w->index == 0 && ++w->ticks % 60 == 0)
+		auth_forget_old_attempts(w->db);
 	if (w->stop_deadline_ms && now_ms() >= w->stop_deadline_ms) {
 		log_warn("grace period over with %d requests in flight; stopping", http_server_in_flight(w->http));
 		event_base_loopexit(w->base, NULL);

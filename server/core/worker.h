@@ -22,6 +22,7 @@ struct worker {
 	struct threadpool *cpu; /* password hashing, off the loop */
 	struct event *sigterm, *sigint, *tick, *drain;
 	int64_t stop_deadline_ms; /* set once SIGTERM arrived */
+	unsigned ticks;
 };
 
 /* Runs a worker until it is told to stop; returns the process exit status. */

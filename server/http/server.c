@@ -21,6 +21,7 @@
 #include "core/worker.h"
 #include "http/internal.h"
 #include "http/metrics.h"
+#include "http/ratelimit.h"
 #include "http/static.h"
 
 /* How often idle connections are checked against their deadline. */
@@ -60,6 +61,8 @@ struct http_server {
 	size_t hash_size;
 	int nconns, in_flight;
 	struct event *sweep;
+	struct ratelimit *limiter;
+	char **trusted_proxies; /* NULL-terminated */
 	char request_id_prefix[24];
 	uint64_t request_counter;
 };
@@ -323,12 +326,40 @@ static bool parse_json_body(struct http_req *req)
 	return true;
 }
 
-static void fill_client_ip(struct http_req *req)
+static bool is_trusted_proxy(const struct http_server *s, const char *address)
+{
+	for (char **p = s->trusted_proxies; p && *p; p++)
+		if (!strcmp(*p, address))
+			return true;
+	return false;
+}
+
+/* The peer's address, or, when the peer is a trusted proxy, the last address in
+ * X-Forwarded-For that is not itself a trusted proxy (earlier entries are the client's say). */
+static void fill_client_ip(struct http_server *s, struct http_req *req)
 {
 	char *addr = NULL;
 	ev_uint16_t port = 0;
 	evhttp_connection_get_peer(evhttp_request_get_connection(req->ev), &addr, &port);
 	snprintf(req->client_ip, sizeof req->client_ip, "%s", addr ? addr : "");
+	const char *xff = http_header(req, "X-Forwarded-For");
+	if (!xff || !is_trusted_proxy(s, req->client_ip) || strlen(xff) > 1024)
+		return;
+	char *list = arena_strdup(&req->arena, xff);
+	for (;;) {
+		char *comma = strrchr(list, ',');
+		char *item = comma ? comma + 1 : list;
+		while (*item == ' ')
+			item++;
+		size_t n = strcspn(item, " ");
+		item[n] = '\0';
+		if (!*item || n >= sizeof req->client_ip)
+			return;
+		snprintf(req->client_ip, sizeof req->client_ip, "%s", item);
+		if (!comma || !is_trusted_proxy(s, item))
+			return;
+		*comma = '\0';
+	}
 }
 
 static void dispatch(struct http_server *s, struct http_req *req)
@@ -342,6 +373,12 @@ static void dispatch(struct http_server *s, struct http_req *req)
 	}
 	if (s->worker->stop_deadline_ms)
 		http_set_header(req, "Connection", "close");
+	int retry;
+	if (!ratelimit_allow(s->limiter, req->client_ip, now_ms(), &retry)) {
+		http_set_header(req, "Retry-After", arena_printf(&req->arena, "%d", retry));
+		http_reply_error(req, 429, "rate_limited", "Too many requests from your address; slow down.", NULL);
+		return;
+	}
 	if ((int64_t)header_bytes(req->ev) > cfg->max_header_size) {
 		http_set_header(req, "Connection", "close");
 		http_reply_error(req, 431, "headers_too_large", "The request headers are too large.", NULL);
@@ -442,7 +479,7 @@ static void request_cb(struct evhttp_request *ev, void *arg)
 	else
 		snprintf(req->request_id, sizeof req->request_id, "%s-%llx", s->request_id_prefix,
 		         (unsigned long long)++s->request_counter);
-	fill_client_ip(req);
+	fill_client_ip(s, req);
 
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
 	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -491,6 +528,18 @@ int http_listen_socket(const char *listen_addr, int backlog, bool reuse_port)
 	return fd;
 }
 
+/* "a, b,c" -> {"a", "b", "c", NULL} */
+static char **split_list(const char *text)
+{
+	size_t n = 0;
+	char **out = xcalloc(strlen(text) / 2 + 2, sizeof *out);
+	char *copy = xstrdup(text), *save = NULL;
+	for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+		out[n++] = xstrdup(t);
+	free(copy);
+	return out;
+}
+
 struct http_server *http_server_start(struct worker *w, const struct route *routes, size_t nroutes)
 {
 	const struct config *cfg = w->cfg;
@@ -534,6 +583,8 @@ struct http_server *http_server_start(struct worker *w, const struct route *rout
 		close(fd);
 		goto fail;
 	}
+	s->limiter = ratelimit_new(cfg->rate_limit);
+	s->trusted_proxies = split_list(cfg->trusted_proxies);
 	s->sweep = event_new(w->base, -1, EV_PERSIST, sweep_cb, s);
 	struct timeval tv = {0, SWEEP_INTERVAL_MS * 1000};
 	event_add(s->sweep, &tv);
@@ -563,5 +614,9 @@ void http_server_free(struct http_server *s)
 	if (s->sweep)
 		event_free(s->sweep);
 	free(s->hash);
+	ratelimit_free(s->limiter);
+	for (char **p = s->trusted_proxies; p && *p; p++)
+		free(*p);
+	free(s->trusted_proxies);
 	free(s);
 }
