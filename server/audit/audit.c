@@ -133,7 +133,8 @@ void audit_list(struct http_req *req)
 	const char *cursor = http_query(req, "cursor"), *actor = http_query(req, "actor_id"),
 	           *limit = http_query(req, "limit");
 	if ((cursor && !numeric(cursor)) || (actor && !numeric(actor))) {
-		http_reply_error(req, 400, "invalid_query", "cursor and actor_id are numbers.", cursor ? "cursor" : "actor_id");
+		http_reply_error(req, 400, "invalid_query", "cursor and actor_id are numbers.",
+		                 cursor && !numeric(cursor) ? "cursor" : "actor_id");
 		return;
 	}
 	if (limit && (!numeric(limit) || atoi(limit) < 1 || atoi(limit) > 200)) {

@@ -18,7 +18,7 @@
 static struct db_stmt stmt_rate = {
     "auth_rate",
     "INSERT INTO rate_limits AS r (key, window_start, hits)"
-    " SELECT k, now(), 1 FROM unnest(array_remove(ARRAY[$1::text, $2::text], NULL)) AS k"
+    " SELECT k, now(), 1 FROM unnest(array_remove(ARRAY[$1::text, lower($2::text)], NULL)) AS k"
     " ON CONFLICT (key) DO UPDATE SET"
     "  hits = CASE WHEN r.window_start <= now() - interval '1 minute' THEN 1 ELSE r.hits + 1 END,"
     "  window_start = CASE WHEN r.window_start <= now() - interval '1 minute' THEN now() ELSE r.window_start END"
@@ -60,25 +60,27 @@ static struct db_stmt stmt_password_of = {"auth_password_of", "SELECT password_h
 static struct db_stmt stmt_password_set = {
     "auth_password_set", "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1", 2, 0};
 
+/* A new link replaces the user's unused ones. */
 static struct db_stmt stmt_reset_create = {
     "auth_reset_create",
     "WITH target AS (SELECT id FROM users WHERE id = $1),"
-    " expired AS (UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL)"
-    " INSERT INTO password_resets (user_id, token_hash, created_by, expires_at)"
-    " SELECT id, $2, $3, now() + make_interval(hours => $4::int) FROM target RETURNING user_id, expires_at",
-    4, 0};
+    " expired AS (UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL),"
+    " created AS (INSERT INTO password_resets (user_id, token_hash, created_by, expires_at)"
+    "  SELECT id, $2, $3, now() + make_interval(hours => $4::int) FROM target RETURNING user_id, expires_at)"
+    " SELECT user_id, expires_at, audit_record($3, NULL, 'password.reset_issued', 'user', user_id::text, $5, $6, '{}')"
+    "   AS _audit FROM created",
+    6, 0};
 
+/* The link is used once; the new password takes effect and every session of the user ends. */
 static struct db_stmt stmt_reset_use = {
     "auth_reset_use",
     "WITH r AS (UPDATE password_resets SET used_at = now()"
-    "  WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id)"
-    " UPDATE users SET password_hash = $2, updated_at = now() FROM r"
-    " WHERE users.id = r.user_id AND users.status = 'active' RETURNING users.id",
-    2, 0};
-
-static struct db_stmt stmt_reset_kill_sessions = {
-    "auth_reset_kill_sessions",
-    "DELETE FROM sessions WHERE user_id = (SELECT user_id FROM password_resets WHERE token_hash = $1)", 1, 0};
+    "  WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id),"
+    " u AS (UPDATE users SET password_hash = $2, updated_at = now() FROM r"
+    "  WHERE users.id = r.user_id AND users.status = 'active' RETURNING users.id),"
+    " s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u))"
+    " SELECT id, audit_record(id, NULL, 'password.reset_used', 'user', id::text, $3, $4, '{}') AS _audit FROM u",
+    4, 0};
 
 /* Windows older than a few minutes count nothing any more. */
 static struct db_stmt stmt_rate_cleanup = {
@@ -105,8 +107,7 @@ void auth_session_register_statements(void)
 	                         &stmt_password_of,
 	                         &stmt_password_set,
 	                         &stmt_reset_create,
-	                         &stmt_reset_use,
-	                         &stmt_reset_kill_sessions};
+	                         &stmt_reset_use};
 	for (size_t i = 0; i < ARRAY_LEN(all); i++)
 		db_register_statement(all[i]);
 }
@@ -496,19 +497,15 @@ void auth_reset_create(struct http_req *req)
 	auth_new_secret(token);
 	auth_secret_param(token, hash);
 	req->route_state = token;
-	struct db_batch *b = db_batch_new();
-	char hours[8];
-	snprintf(hours, sizeof hours, "%d", RESET_LINK_HOURS);
-	const char *v[] = {id, hash, req->who.user_id ? id_text(req, req->who.user_id) : NULL, hours};
 	if (!req->who.user_id) {
-		db_batch_free(b);
 		http_reply_error(req, 403, "forbidden", "Reset links are issued by an admin person, not a token.", NULL);
 		return;
 	}
-	db_batch_add(b, &stmt_reset_create, v);
-	audit_add(b, req, "password.reset_issued", "user", id, NULL);
+	char hours[8];
+	snprintf(hours, sizeof hours, "%d", RESET_LINK_HOURS);
+	const char *v[] = {id, hash, id_text(req, req->who.user_id), hours, req->client_ip, req->request_id};
 	http_req_hold(req);
-	db_batch_send(req->worker->db, b, reset_created, req);
+	db_query(req->worker->db, &stmt_reset_create, v, reset_created, req);
 }
 
 static void reset_used(const struct db_result *result, void *arg)
@@ -521,7 +518,7 @@ static void reset_used(const struct db_result *result, void *arg)
 		return;
 	}
 	if (PQntuples(result->results[0]) != 1) {
-		http_reply_error(req, 400, "invalid_token", "This reset link is unknown, used or expired.", "token");
+		http_reply_error(req, 422, "invalid_token", "This reset link is unknown, used or expired.", "token");
 		return;
 	}
 	http_reply_empty(req, 204);
@@ -534,15 +531,10 @@ static void reset_password_hashed(struct http_req *req, const char *hash)
 		return;
 	}
 	char token_hash[AUTH_HASH_PARAM_LEN];
-	auth_secret_param(json_string_value(json_object_get(req->json, "token")), token_hash);
-	struct db_batch *b = db_batch_new();
-	const char *use[] = {token_hash, hash};
-	db_batch_add(b, &stmt_reset_use, use);
-	const char *kill[] = {token_hash};
-	db_batch_add(b, &stmt_reset_kill_sessions, kill);
-	audit_add(b, req, "password.reset_used", "", "", NULL);
+	auth_secret_param(req->route_state, token_hash);
+	const char *v[] = {token_hash, hash, req->client_ip, req->request_id};
 	http_req_hold(req);
-	db_batch_send(req->worker->db, b, reset_used, req);
+	db_query(req->worker->db, &stmt_reset_use, v, reset_used, req);
 }
 
 static void reset_rate_checked(const struct db_result *result, void *arg)
@@ -566,6 +558,7 @@ void auth_reset_use(struct http_req *req)
 	json_t *password = input_member(req, "password");
 	if (!input_only(req, fields) || !input_line(req, "token", AUTH_SECRET_LEN, AUTH_SECRET_LEN, INPUT_REQUIRED, &token))
 		return;
+	req->route_state = (void *)token;
 	if (!json_is_string(password) || strlen(json_string_value(password)) != json_string_length(password)) {
 		input_fail(req, "password", "This field is required.");
 		return;

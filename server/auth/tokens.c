@@ -18,10 +18,11 @@ static struct db_stmt stmt_list = {
     0, 0};
 static struct db_stmt stmt_create = {
     "tokens_create",
-    "INSERT INTO api_tokens (name, token_hash, scopes, created_by)"
-    " SELECT $1, $2, array_agg(DISTINCT s ORDER BY s), $4 FROM unnest($3::text[]) AS s"
-    " RETURNING id, name, to_json(scopes) AS scopes, created_at",
-    4, 0};
+    "WITH t AS (INSERT INTO api_tokens (name, token_hash, scopes, created_by)"
+    "  SELECT $1, $2, array_agg(DISTINCT s ORDER BY s), $4 FROM unnest($3::text[]) AS s RETURNING *)"
+    " SELECT id, name, to_json(scopes) AS scopes, created_at, audit_record($4, $5, 'token.created', 'token', id::text,"
+    "   $6, $7, jsonb_build_object('name', name, 'scopes', scopes)) AS _audit FROM t",
+    7, 0};
 static struct db_stmt stmt_revoke = {
     "tokens_revoke",
     "WITH r AS (UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id)"
@@ -106,12 +107,11 @@ void auth_token_create(struct http_req *req)
 	snprintf(token, AUTH_SECRET_LEN + 5, "rlt_%s", secret);
 	auth_secret_param(token, hash);
 	req->route_state = token;
-	struct db_batch *b = db_batch_new();
-	const char *v[] = {name, hash, literal, arena_printf(&req->arena, "%lld", (long long)req->who.user_id)};
-	db_batch_add(b, &stmt_create, v);
-	audit_add(b, req, "token.created", "token", "", json_pack("{s:s, s:O}", "name", name, "scopes", scopes));
+	const char *a[4];
+	audit_actor_params(req, a);
+	const char *v[] = {name, hash, literal, a[0], a[1], a[2], a[3]};
 	http_req_hold(req);
-	db_batch_send(req->worker->db, b, created, req);
+	db_query(req->worker->db, &stmt_create, v, created, req);
 }
 
 static void revoked(const struct db_result *result, void *arg)

@@ -63,8 +63,10 @@ json_t *db_row_json(const PGresult *r, int row)
 {
 	json_t *obj = json_object();
 	int n = PQnfields(r);
+	/* Columns named _something are for the server only (audit_record() calls, ...). */
 	for (int c = 0; c < n; c++)
-		json_object_set_new(obj, PQfname(r, c), value_json(r, row, c));
+		if (PQfname(r, c)[0] != '_')
+			json_object_set_new(obj, PQfname(r, c), value_json(r, row, c));
 	return obj;
 }
 

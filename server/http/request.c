@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "http/internal.h"
 
 const char *http_param(struct http_req *req, const char *name)
@@ -141,6 +142,10 @@ void http_reply_db_error(struct http_req *req, const struct db_result *result)
 		http_reply_error(req, 503, "database_timeout", "The database did not answer in time; retry shortly.", NULL);
 		return;
 	default:
+		log_fields(LOG_ERROR, json_pack("{s:s, s:s, s:s, s:s, s:s}", "msg", "database error", "route",
+		                                req->route ? req->route->name : "", "sqlstate",
+		                                result->sqlstate ? result->sqlstate : "", "error",
+		                                result->message ? result->message : "", "request_id", req->request_id));
 		http_reply_error(req, 500, "internal_error", "Something went wrong on our side.", NULL);
 		return;
 	}

@@ -33,6 +33,7 @@ static struct db_stmt stmt_directory = {
     " ORDER BY lower(u.display_name), u.id LIMIT $5",
     5, 0};
 
+/* $3: the caller is an admin, who also sees disabled accounts and secret communities. */
 static struct db_stmt stmt_profile = {
     "people_profile",
     "SELECT u.id, u.display_name, u.email, u.department, u.job_title, u.time_zone, to_json(u.languages) AS languages,"
@@ -41,11 +42,11 @@ static struct db_stmt stmt_profile = {
     "   AS away_until,"
     " (SELECT coalesce(json_agg(json_build_object('id', c.id, 'slug', c.slug, 'name', c.name, 'role', m.role)"
     "   ORDER BY c.name), '[]') FROM community_members m JOIN communities c ON c.id = m.community_id"
-    "   WHERE m.user_id = u.id AND m.status = 'active' AND (c.visibility <> 'secret' OR EXISTS ("
+    "   WHERE m.user_id = u.id AND m.status = 'active' AND (c.visibility <> 'secret' OR $3::bool OR EXISTS ("
     "     SELECT 1 FROM community_members v WHERE v.community_id = c.id AND v.user_id = $2 AND v.status = 'active')))"
     "   AS communities"
-    " FROM users u WHERE u.id = $1",
-    2, 0};
+    " FROM users u WHERE u.id = $1 AND (u.status = 'active' OR $3::bool)",
+    3, 0};
 
 #define USER_COLUMNS "id, email, display_name, department, job_title, locale, time_zone, role, status, created_at"
 
@@ -58,30 +59,31 @@ static struct db_stmt stmt_users = {
     " ORDER BY id DESC LIMIT $5",
     5, 0};
 
+/* An unknown time zone makes AT TIME ZONE fail (22023). */
 static struct db_stmt stmt_user_create = {
     "people_user_create",
-    "INSERT INTO users (email, display_name, department, job_title, locale, time_zone, role, password_hash)"
-    " VALUES ($1, $2, coalesce($3, ''), coalesce($4, ''), coalesce($5, 'en'), coalesce($6, 'UTC'), coalesce($7, 'employee'), $8)"
-    " RETURNING " USER_COLUMNS,
-    8, 0};
+    "WITH u AS (INSERT INTO users (email, display_name, department, job_title, locale, time_zone, role, password_hash)"
+    "  SELECT $1, $2, coalesce($3, ''), coalesce($4, ''), coalesce($5, 'en'), coalesce($6, 'UTC'),"
+    "   coalesce($7, 'employee'), $8 WHERE $6::text IS NULL OR (now() AT TIME ZONE $6) IS NOT NULL RETURNING *)"
+    " SELECT " USER_COLUMNS ", audit_record($9, $10, 'user.created', 'user', id::text, $11, $12,"
+    "   jsonb_build_object('email', email, 'role', role)) AS _audit FROM u",
+    12, 0};
 
+/* Disabling a user ends every one of their sessions in the same statement. $7 is the audit
+ * action, $8 its details, then the audit parameters. */
 static struct db_stmt stmt_user_update = {
     "people_user_update",
-    "UPDATE users SET role = coalesce($2, role), status = coalesce($3, status),"
-    " display_name = coalesce($4, display_name), department = coalesce($5, department),"
-    " job_title = coalesce($6, job_title), updated_at = now() WHERE id = $1 RETURNING " USER_COLUMNS,
-    6, 0};
-
-/* Disabling a user ends every one of their sessions in the same transaction. */
-static struct db_stmt stmt_kill_sessions_if_disabled = {
-    "people_kill_sessions_if_disabled",
-    "DELETE FROM sessions WHERE user_id = $1 AND (SELECT status FROM users WHERE id = $1) = 'disabled'", 1, 0};
+    "WITH u AS (UPDATE users SET role = coalesce($2, role), status = coalesce($3, status),"
+    "  display_name = coalesce($4, display_name), department = coalesce($5, department),"
+    "  job_title = coalesce($6, job_title), updated_at = now() WHERE id = $1 RETURNING *),"
+    " s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u WHERE status = 'disabled'))"
+    " SELECT " USER_COLUMNS ", audit_record($9, $10, $7, 'user', id::text, $11, $12, $8::jsonb) AS _audit FROM u",
+    12, 0};
 
 void people_directory_register_statements(void);
 void people_directory_register_statements(void)
 {
-	struct db_stmt *all[] = {&stmt_directory, &stmt_profile, &stmt_users, &stmt_user_create, &stmt_user_update,
-	                         &stmt_kill_sessions_if_disabled};
+	struct db_stmt *all[] = {&stmt_directory, &stmt_profile, &stmt_users, &stmt_user_create, &stmt_user_update};
 	for (size_t i = 0; i < ARRAY_LEN(all); i++)
 		db_register_statement(all[i]);
 }
@@ -159,7 +161,8 @@ void people_profile(struct http_req *req)
 	const char *id;
 	if (!path_id(req, "id", &id))
 		return;
-	const char *v[] = {id, id_string(req, req->who.user_id)};
+	bool admin = (req->who.role && !strcmp(req->who.role, "admin")) || (req->who.scopes & SCOPE_ADMIN);
+	const char *v[] = {id, id_string(req, req->who.user_id), admin ? "true" : "false"};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_profile, v, profile_loaded, req);
 }
@@ -205,6 +208,10 @@ static void user_created(const struct db_result *result, void *arg)
 		input_fail(req, "email", "This is not an e-mail address.");
 		return;
 	}
+	if (result->status == DB_SQL_ERROR && result->sqlstate && !strcmp(result->sqlstate, "22023")) {
+		input_fail(req, "time_zone", "Unknown time zone; use a name such as Europe/Paris.");
+		return;
+	}
 	if (result->status != DB_OK) {
 		http_reply_db_error(req, result);
 		return;
@@ -212,23 +219,20 @@ static void user_created(const struct db_result *result, void *arg)
 	http_reply_json(req, 201, db_row_json(result->results[0], 0));
 }
 
+/* The checked (trimmed) fields of a new account, kept across the password hashing. */
+struct new_user {
+	const char *email, *name, *department, *title, *locale, *time_zone, *role;
+};
+
 static void create_user_with_hash(struct http_req *req, const char *hash)
 {
-	json_t *j = req->json;
-	const char *v[] = {json_string_value(json_object_get(j, "email")),
-	                   req->route_state,
-	                   json_string_value(json_object_get(j, "department")),
-	                   json_string_value(json_object_get(j, "job_title")),
-	                   json_string_value(json_object_get(j, "locale")),
-	                   json_string_value(json_object_get(j, "time_zone")),
-	                   json_string_value(json_object_get(j, "role")),
-	                   hash};
-	struct db_batch *b = db_batch_new();
-	db_batch_add(b, &stmt_user_create, v);
-	audit_add(b, req, "user.created", "user", "",
-	          json_pack("{s:s, s:s}", "email", v[0], "role", v[6] ? v[6] : "employee"));
+	const struct new_user *u = req->route_state;
+	const char *a[4];
+	audit_actor_params(req, a);
+	const char *v[] = {u->email, u->name, u->department, u->title, u->locale, u->time_zone, u->role, hash,
+	                   a[0],     a[1],    a[2],          a[3]};
 	http_req_hold(req);
-	db_batch_send(req->worker->db, b, user_created, req);
+	db_query(req->worker->db, &stmt_user_create, v, user_created, req);
 }
 
 static void new_user_hashed(struct http_req *req, const char *hash)
@@ -246,20 +250,20 @@ void people_user_create(struct http_req *req)
 	                                     "locale", "time_zone",    "role",       "password", NULL};
 	static const char *const roles[] = {"admin", "comms", "employee", NULL};
 	static const char *const locales[] = {"en", "fr", NULL};
-	const char *email, *name, *s;
-	if (!input_only(req, fields) || !input_line(req, "email", 3, 254, INPUT_REQUIRED, &email) ||
-	    !input_line(req, "display_name", 1, 100, INPUT_REQUIRED, &name) ||
-	    !input_line(req, "department", 0, 100, INPUT_OPTIONAL, &s) ||
-	    !input_line(req, "job_title", 0, 100, INPUT_OPTIONAL, &s) ||
-	    !input_enum(req, "locale", locales, INPUT_OPTIONAL, &s) ||
-	    !input_line(req, "time_zone", 1, 64, INPUT_OPTIONAL, &s) || !input_enum(req, "role", roles, INPUT_OPTIONAL, &s))
+	struct new_user *u = arena_alloc(&req->arena, sizeof *u);
+	if (!input_only(req, fields) || !input_line(req, "email", 3, 254, INPUT_REQUIRED, &u->email) ||
+	    !input_line(req, "display_name", 1, 100, INPUT_REQUIRED, &u->name) ||
+	    !input_line(req, "department", 0, 100, INPUT_OPTIONAL, &u->department) ||
+	    !input_line(req, "job_title", 0, 100, INPUT_OPTIONAL, &u->title) ||
+	    !input_enum(req, "locale", locales, INPUT_OPTIONAL, &u->locale) ||
+	    !input_line(req, "time_zone", 1, 64, INPUT_OPTIONAL, &u->time_zone) ||
+	    !input_enum(req, "role", roles, INPUT_OPTIONAL, &u->role))
 		return;
-	if (!strchr(email, '@')) {
+	if (!strchr(u->email, '@')) {
 		input_fail(req, "email", "This is not an e-mail address.");
 		return;
 	}
-	json_object_set_new(req->json, "email", json_string(email));
-	req->route_state = (void *)name;
+	req->route_state = u;
 	json_t *password = input_member(req, "password");
 	if (password && !json_is_null(password)) {
 		if (!json_is_string(password) || strlen(json_string_value(password)) != json_string_length(password)) {
@@ -308,12 +312,12 @@ void people_user_update(struct http_req *req)
 	const char *action = role ? "user.role_changed"
 	                     : status ? (!strcmp(status, "disabled") ? "user.disabled" : "user.enabled")
 	                              : "user.updated";
-	struct db_batch *b = db_batch_new();
-	const char *v[] = {id, role, status, name, department, title};
-	db_batch_add(b, &stmt_user_update, v);
-	const char *k[] = {id};
-	db_batch_add(b, &stmt_kill_sessions_if_disabled, k);
-	audit_add(b, req, action, "user", id, json_copy(req->json));
+	const char *a[4];
+	audit_actor_params(req, a);
+	char *details = json_dumps(req->json, JSON_COMPACT);
+	const char *v[] = {id, role, status, name, department, title, action, arena_strdup(&req->arena, details),
+	                   a[0], a[1], a[2], a[3]};
+	free(details);
 	http_req_hold(req);
-	db_batch_send(req->worker->db, b, user_updated, req);
+	db_query(req->worker->db, &stmt_user_update, v, user_updated, req);
 }

@@ -64,6 +64,7 @@ static struct db_stmt stmt_ooo_create = {
     "INSERT INTO out_of_office (user_id, starts_at, ends_at, note)"
     " SELECT $1, $2::timestamptz, $3::timestamptz, $4"
     " WHERE (SELECT count(*) FROM out_of_office WHERE user_id = $1 AND ends_at > now()) < 50"
+    "   AND $3::timestamptz > now()"
     " RETURNING id, starts_at, ends_at, note",
     4, 0};
 static struct db_stmt stmt_ooo_delete = {
@@ -305,10 +306,24 @@ static void ooo_created(const struct db_result *result, void *arg)
 		return;
 	}
 	if (PQntuples(result->results[0]) == 0) {
-		http_reply_error(req, 422, "too_many", "At most 50 periods away can be planned.", NULL);
+		http_reply_error(req, 422, "invalid_field", "A period away ends in the future; at most 50 can be planned.",
+		                 "ends_at");
 		return;
 	}
 	http_reply_json(req, 201, db_row_json(result->results[0], 0));
+}
+
+/* 2026-12-24, 2026-12-24T09:00, 2026-12-24T09:00:00Z, 2026-12-24T09:00:00.5+01:00 */
+static bool looks_like_timestamp(const char *s)
+{
+	static const char shape[] = "dddd-dd-dd";
+	for (int i = 0; shape[i]; i++)
+		if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i])
+			return false;
+	for (const char *p = s + 10; *p; p++)
+		if (!strchr("0123456789:.+-TZ ", *p))
+			return false;
+	return true;
 }
 
 void people_ooo_create(struct http_req *req)
@@ -319,6 +334,11 @@ void people_ooo_create(struct http_req *req)
 	    !input_line(req, "ends_at", 10, 40, INPUT_REQUIRED, &ends) ||
 	    !input_text(req, "note", 500, INPUT_OPTIONAL, &note))
 		return;
+	if (!looks_like_timestamp(starts) || !looks_like_timestamp(ends)) {
+		input_fail(req, looks_like_timestamp(starts) ? "ends_at" : "starts_at",
+		           "Give an ISO 8601 time, such as 2026-12-24T09:00:00Z.");
+		return;
+	}
 	const char *v[] = {id_string(req, req->who.user_id), starts, ends, note ? note : ""};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_ooo_create, v, ooo_created, req);

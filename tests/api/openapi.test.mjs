@@ -10,9 +10,10 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 function routeTable() {
   const source = readFileSync(path.join(SRCDIR, 'server/routes.c'), 'utf8');
   const routes = new Set();
-  for (const m of source.matchAll(/\{\s*((?:HTTP_[A-Z]+\s*\|?\s*)+),\s*"([^"]+)"/g)) {
+  for (const m of source.matchAll(/\{\s*((?:(?:HTTP_)?(?:GET|POST|PUT|PATCH|DELETE)\s*\|?\s*)+),\s*"([^"]+)"/g)) {
     for (const method of m[1].split('|').map((s) => s.trim().replace('HTTP_', ''))) routes.add(`${method} ${m[2]}`);
   }
+  assert.ok(routes.size > 10, 'the route table was read');
   return routes;
 }
 

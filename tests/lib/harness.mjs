@@ -58,15 +58,19 @@ export async function startPostgres() {
       proc = spawn(`${bin}/postgres`, ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1',
         '-c', `unix_socket_directories=${dir}`, '-c', 'max_connections=200', '-c', 'fsync=off',
         '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'], { ...who, stdio: ['ignore', 'ignore', 'pipe'] });
-      proc.stderr.on('data', () => {});
+      let log = '';
+      proc.stderr.on('data', (d) => { log += d; });
+      const started = proc;
       const deadline = Date.now() + 30000;
       while (Date.now() < deadline) {
+        if (started.exitCode !== null) throw new Error(`PostgreSQL exited at start:\n${log}`);
+        // Make sure the server on the port is this one, not another test's that took the port.
         if (await canConnect(port)) {
-          try { pg.psql('SELECT 1'); return; } catch { /* still starting */ }
+          try { if (pg.psql('SHOW data_directory') === data) return; } catch { /* still starting */ }
         }
         await sleep(50);
       }
-      throw new Error('PostgreSQL did not start');
+      throw new Error(`PostgreSQL did not start:\n${log}`);
     },
     /** Fast shutdown: connections are cut, as in a real outage. */
     async stop() {
