@@ -6,9 +6,13 @@ import { startRelais, sleep } from '../lib/harness.mjs';
 async function loggedIp(srv, headers) {
   const id = `ip-${Math.random().toString(36).slice(2)}`;
   await fetch(srv.url + '/healthz', { headers: { ...headers, 'X-Request-Id': id } });
-  await sleep(1100);
-  const line = srv.logs().split('\n').find((l) => l.includes(id));
-  return JSON.parse(line).ip;
+  // Log lines reach stderr within about a second.
+  for (let i = 0; i < 40; i++) {
+    const line = srv.logs().split('\n').find((l) => l.includes(id));
+    if (line) return JSON.parse(line).ip;
+    await sleep(100);
+  }
+  throw new Error('no access log line');
 }
 
 test('without trusted proxies, X-Forwarded-For is ignored', async (t) => {
