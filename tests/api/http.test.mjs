@@ -1,7 +1,7 @@
 // HTTP conventions: JSON errors, request ids, security headers, methods, access log, metrics.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelais, sleep } from '../lib/harness.mjs';
+import { startRelais, sleep, waitForLogLine } from '../lib/harness.mjs';
 
 let srv;
 before(async () => { srv = await startRelais(); });
@@ -97,10 +97,7 @@ test('POST /api/v1/client-errors logs the report and answers 204', async () => {
     body: JSON.stringify({ message: "TypeError: x is undefined ' OR 1=1 --", url: 'http://x/page', stack: 'at f (app.js:1:2)' }),
   });
   assert.equal(res.status, 204);
-  await sleep(1200); // the log is flushed every second
-  const line = srv.logs().split('\n').find((l) => l.includes('"client error"'));
-  assert.ok(line, 'a log line was written');
-  const entry = JSON.parse(line);
+  const entry = JSON.parse(await waitForLogLine(srv, '"client error"'));
   assert.equal(entry.error, "TypeError: x is undefined ' OR 1=1 --");
   assert.equal(entry.level, 'warn');
 });
@@ -143,7 +140,8 @@ test('a body over the route limit is a JSON 413', async () => {
 
 test('one JSON access log line per request', async () => {
   await fetch(srv.url + '/healthz', { headers: { 'X-Request-Id': 'access-log-check' } });
-  await sleep(1200);
+  await waitForLogLine(srv, 'access-log-check');
+  await sleep(1100);
   const lines = srv.logs().split('\n').filter((l) => l.includes('access-log-check'));
   assert.equal(lines.length, 1);
   const entry = JSON.parse(lines[0]);

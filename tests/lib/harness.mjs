@@ -207,6 +207,17 @@ export function runRelais(args, { env = {}, input } = {}) {
   });
 }
 
+/** Resolves with the first log line of `srv` that contains `text` (lines are flushed about once a second). */
+export async function waitForLogLine(srv, text, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const line = srv.logs().split('\n').find((l) => l.includes(text));
+    if (line) return line;
+    await sleep(50);
+  }
+  throw new Error(`no log line containing ${text}`);
+}
+
 export function tempDir(prefix = 'relais-test-') {
   return makeTempDir(prefix);
 }
