@@ -19,6 +19,9 @@ void auth_init(bool insecure_cookies);
 /* The gate (http_gate): authenticates, checks the route's access and CSRF, then runs the handler. */
 void auth_gate(struct http_req *req);
 
+/* Answers 403 forbidden and writes the access.denied audit row (for object-level rules). */
+void auth_deny(struct http_req *req, const char *message);
+
 /* A new random secret (session token, API token, reset token). */
 void auth_new_secret(char out[AUTH_SECRET_LEN + 1]);
 /* SHA-256 of a secret as a bytea parameter, the only form in which secrets are stored. */

@@ -94,6 +94,11 @@ static void deny(struct http_req *req, int status, const char *code, const char 
 	http_reply_error(req, status, code, message, NULL);
 }
 
+void auth_deny(struct http_req *req, const char *message)
+{
+	deny(req, 403, "forbidden", message);
+}
+
 static bool unsafe_method(int method)
 {
 	return method == HTTP_POST || method == HTTP_PUT || method == HTTP_PATCH || method == HTTP_DELETE;

@@ -25,6 +25,12 @@ static struct db_stmt stmt_rate = {
     " RETURNING hits, greatest(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::int AS retry",
     2, 0};
 
+/* A sign-in that succeeds gives its attempt back: only failures use up the budget, while
+ * counting before the check keeps concurrent guesses within it. */
+static struct db_stmt stmt_rate_refund = {
+    "auth_rate_refund",
+    "UPDATE rate_limits SET hits = greatest(hits - 1, 0) WHERE key IN ($1, lower($2))", 2, 0};
+
 static struct db_stmt stmt_user_by_email = {
     "auth_user_by_email",
     "SELECT id, email, display_name, role, locale, status, password_hash FROM users WHERE lower(email) = lower($1)", 1,
@@ -96,6 +102,7 @@ void auth_session_register_statements(void)
 {
 	struct db_stmt *all[] = {&stmt_rate,
 	                         &stmt_rate_cleanup,
+	                         &stmt_rate_refund,
 	                         &stmt_user_by_email,
 	                         &stmt_session_insert,
 	                         &stmt_session_delete_by_hash,
@@ -117,7 +124,8 @@ static char *id_text(struct http_req *req, long long id)
 	return arena_printf(&req->arena, "%lld", id);
 }
 
-/* Answers 429 and returns true when any counter of the rate statement's result is over. */
+/* Audits and answers 429, returning true, when any counter of the rate statement's result
+ * is over. The request is answered (and may be gone) when this returns true. */
 static bool rate_limited(struct http_req *req, const PGresult *r)
 {
 	int retry = 0;
@@ -126,6 +134,7 @@ static bool rate_limited(struct http_req *req, const PGresult *r)
 			retry = (int)db_int(r, i, "retry");
 	if (!retry)
 		return false;
+	audit_write(req, "login.rate_limited", "route", req->route->name, NULL);
 	http_set_header(req, "Retry-After", arena_printf(&req->arena, "%d", retry));
 	http_reply_error(req, 429, "rate_limited", "Too many attempts; wait a minute and try again.", NULL);
 	return true;
@@ -193,6 +202,10 @@ static void login_create_session(struct http_req *req, const char *new_hash)
 		db_batch_add(b, &stmt_rehash, r);
 	}
 	audit_add_as(b, req, user_id, "login.succeeded", "user", user_id, NULL);
+	const char *refund[] = {arena_printf(&req->arena, "login:ip:%s", req->client_ip),
+	                        arena_printf(&req->arena, "login:email:%s",
+	                                     json_string_value(json_object_get(req->json, "email")))};
+	db_batch_add(b, &stmt_rate_refund, refund);
 	http_req_hold(req);
 	db_batch_send(req->worker->db, b, login_done, req);
 }
@@ -226,10 +239,8 @@ static void login_looked_up(const struct db_result *result, void *arg)
 		http_reply_db_error(req, result);
 		return;
 	}
-	if (rate_limited(req, result->results[0])) {
-		audit_write(req, "login.rate_limited", "", "", NULL);
+	if (rate_limited(req, result->results[0]))
 		return;
-	}
 	const PGresult *r = result->results[1];
 	struct login *l = arena_alloc(&req->arena, sizeof *l);
 	memset(l, 0, sizeof *l);
@@ -498,7 +509,7 @@ void auth_reset_create(struct http_req *req)
 	auth_secret_param(token, hash);
 	req->route_state = token;
 	if (!req->who.user_id) {
-		http_reply_error(req, 403, "forbidden", "Reset links are issued by an admin person, not a token.", NULL);
+		auth_deny(req, "Reset links are issued by an admin person, not a token.");
 		return;
 	}
 	char hours[8];
@@ -518,7 +529,7 @@ static void reset_used(const struct db_result *result, void *arg)
 		return;
 	}
 	if (PQntuples(result->results[0]) != 1) {
-		http_reply_error(req, 422, "invalid_token", "This reset link is unknown, used or expired.", "token");
+		http_reply_error(req, 400, "invalid_token", "This reset link is unknown, used or expired.", "token");
 		return;
 	}
 	http_reply_empty(req, 204);

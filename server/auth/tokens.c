@@ -77,7 +77,7 @@ void auth_token_create(struct http_req *req)
 	if (!input_only(req, fields) || !input_line(req, "name", 1, 100, INPUT_REQUIRED, &name))
 		return;
 	if (!req->who.user_id) {
-		http_reply_error(req, 403, "forbidden", "API tokens are created by an admin person, not a token.", NULL);
+		auth_deny(req, "API tokens are created by an admin person, not a token.");
 		return;
 	}
 	json_t *scopes = input_member(req, "scopes");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "auth/auth.h"
 #include "core/worker.h"
 #include "db/rows.h"
 #include "http/input.h"
@@ -18,7 +19,7 @@
 	"WITH access AS ("                                                                                         \
 	"  SELECT c.id, c.visibility, me.role AS my_role, me.status AS my_status,"                                  \
 	"   (c.visibility <> 'secret' OR $3::bool OR me.status IS NOT NULL) AS visible,"                              \
-	"   ($3::bool OR (me.role = 'manager' AND me.status = 'active')) AS manages"                                  \
+	"   coalesce($3::bool OR (me.role = 'manager' AND me.status = 'active'), false) AS manages"                   \
 	"  FROM communities c LEFT JOIN community_members me ON me.community_id = c.id AND me.user_id = $2"         \
 	"  WHERE c.id = $1)"
 
@@ -40,8 +41,10 @@ static struct db_stmt stmt_create = {
     "  SELECT $1, $2, coalesce($3, ''), coalesce($4, 'open'), coalesce($5::text[], '{}'), $6"
     "  WHERE EXISTS (SELECT 1 FROM users WHERE id = $7 AND status = 'active') RETURNING *),"
     " m AS (INSERT INTO community_members (community_id, user_id, role, status)"
-    "  SELECT c.id, $7, 'manager', 'active' FROM c)"
-    " SELECT " COMMUNITY_COLUMNS ", audit_record($8, $9, 'community.created', 'community', c.id::text, $10, $11,"
+    "  SELECT c.id, $7, 'manager', 'active' FROM c RETURNING user_id)"
+    " SELECT c.id, c.slug, c.name, c.description, c.visibility, to_json(c.topics) AS topics,"
+    " c.member_count + (SELECT count(*) FROM m)::int AS member_count, c.created_at,"
+    " audit_record($8, $9, 'community.created', 'community', c.id::text, $10, $11,"
     "   jsonb_build_object('slug', c.slug, 'manager_id', $7::bigint, 'visibility', c.visibility)) AS _audit FROM c",
     11, 0};
 
@@ -110,6 +113,11 @@ static struct db_stmt stmt_leave = {
     " RETURNING m.user_id, m.role, m.status)" AUDITED("membership.left", ""),
     6, 0};
 
+/* Taken first, in its own statement of the batch, by every change that could remove the
+ * last manager: concurrent changes then run one after the other, each seeing the last. */
+static struct db_stmt stmt_lock_community = {
+    "communities_lock", "SELECT id FROM communities WHERE id = $1 FOR UPDATE", 1, 0};
+
 static struct db_stmt stmt_active_user = {
     "communities_active_user", "SELECT id FROM users WHERE id = $1 AND status = 'active'", 1, 0};
 
@@ -150,7 +158,8 @@ void communities_register_statements(void)
 {
 	struct db_stmt *all[] = {&stmt_list,   &stmt_create,     &stmt_get,   &stmt_update, &stmt_access,
 	                         &stmt_members, &stmt_join,      &stmt_membership, &stmt_leave, &stmt_invite,
-	                         &stmt_approve, &stmt_set_role,  &stmt_remove, &stmt_active_user};
+	                         &stmt_approve, &stmt_set_role,  &stmt_remove, &stmt_active_user,
+	                         &stmt_lock_community};
 	for (size_t i = 0; i < ARRAY_LEN(all); i++)
 		db_register_statement(all[i]);
 }
@@ -255,7 +264,7 @@ void communities_create(struct http_req *req)
 		return;
 	}
 	if (!req->who.user_id) {
-		http_reply_error(req, 403, "forbidden", "Communities are created by a person, not a token.", NULL);
+		auth_deny(req, "Communities are created by a person, not a token.");
 		return;
 	}
 	const char *creator = id_string(req, req->who.user_id);
@@ -343,7 +352,8 @@ void communities_update(struct http_req *req)
 struct member_op {
 	const char *community_id, *user_id, *role, *status, *cursor;
 	const char *conflict_code, *conflict_message;
-	bool gone; /* the membership ends: answer 204 */
+	bool gone;       /* the membership ends: answer 204 */
+	bool check_user; /* the batch starts by checking that op->user_id is an active account */
 	long long limit;
 	void (*act)(struct http_req *req, const PGresult *access);
 };
@@ -372,7 +382,8 @@ static void with_access(struct http_req *req, struct member_op *op)
 
 static bool manages(const PGresult *access)
 {
-	return !strcmp(db_value(access, 0, "manages"), "t");
+	const char *v = db_value(access, 0, "manages");
+	return v && !strcmp(v, "t");
 }
 
 static void members_listed(const struct db_result *result, void *arg)
@@ -442,7 +453,7 @@ static void membership_done(const struct db_result *result, void *arg)
 	if (!db_answered(req, result))
 		return;
 	const PGresult *r = result->results[result->count - 1];
-	if (result->count == 2 && PQntuples(result->results[0]) == 0) {
+	if (op->check_user && PQntuples(result->results[0]) == 0) {
 		input_fail(req, "user_id", "No such active account.");
 		return;
 	}
@@ -467,9 +478,13 @@ static void change_membership(struct http_req *req, const struct db_stmt *stmt, 
 	audit_actor_params(req, a);
 	const char *v[] = {op->community_id, op->user_id, a[0], a[1], a[2], a[3], extra};
 	struct db_batch *b = db_batch_new();
-	if (stmt == &stmt_invite) {
+	op->check_user = stmt == &stmt_invite;
+	if (op->check_user) {
 		const char *u[] = {op->user_id};
 		db_batch_add(b, &stmt_active_user, u);
+	} else {
+		const char *c[] = {op->community_id};
+		db_batch_add(b, &stmt_lock_community, c);
 	}
 	db_batch_add(b, stmt, v);
 	http_req_hold(req);

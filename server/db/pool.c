@@ -300,6 +300,7 @@ static void batch_record(struct db_batch *b, PGresult *r)
 	}
 	if (st == PGRES_FATAL_ERROR && b->result.status == DB_OK) {
 		b->result.status = DB_SQL_ERROR;
+		b->result.failed = item;
 		b->result.sqlstate = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		b->result.message = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 		if (item >= 0 && !b->result.results[item]) {
@@ -553,6 +554,7 @@ void db_batch_send(struct db_pool *pool, struct db_batch *b, db_callback cb, voi
 	b->cb = cb;
 	b->arg = arg;
 	b->result.status = DB_OK;
+	b->result.failed = -1;
 	if (pool->waiting >= pool->queue_max) {
 		batch_finish_later(b, DB_OVERLOADED, "too many database requests are waiting");
 		return;

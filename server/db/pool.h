@@ -36,6 +36,7 @@ struct db_result {
 	int count;                       /* statements in the batch */
 	PGresult *results[DB_MAX_BATCH]; /* owned by the pool, valid during the callback */
 	const char *sqlstate;            /* on DB_SQL_ERROR */
+	int failed;                      /* on DB_SQL_ERROR: index of the statement that failed, or -1 */
 	const char *message;             /* on errors */
 };
 

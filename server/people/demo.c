@@ -39,7 +39,7 @@ static const char demo_people[] =
     "  JOIN first f ON f.i = 1 + g % 32 JOIN last l ON l.i = 1 + (g * 7 + g / 32) % 32 JOIN dept d ON d.i = 1 + g % 8),"
     " inserted AS (INSERT INTO users (email, display_name, department, job_title, locale, time_zone, languages,"
     "   password_hash, working_hours)"
-    "  SELECT lower(translate(first || '.' || last, 'àâäçéèêëîïôöùûüÿñÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸÑ ', 'aaaceeeeiioouuuynAAACEEEEIIOOUUUYN-'))"
+    "  SELECT replace(immutable_unaccent(lower(first || '.' || last)), ' ', '-')"
     "     || '@relais.example', first || ' ' || last, department, title, locale, tz, langs, $1,"
     "   '{\"mon\":[[\"09:00\",\"17:30\"]],\"tue\":[[\"09:00\",\"17:30\"]],\"wed\":[[\"09:00\",\"17:30\"]],"
     "     \"thu\":[[\"09:00\",\"17:30\"]],\"fri\":[[\"09:00\",\"16:00\"]]}'"

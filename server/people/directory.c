@@ -59,12 +59,13 @@ static struct db_stmt stmt_users = {
     " ORDER BY id DESC LIMIT $5",
     5, 0};
 
-/* An unknown time zone makes AT TIME ZONE fail (22023). */
+/* A time zone must be an IANA name: no row otherwise (422). */
 static struct db_stmt stmt_user_create = {
     "people_user_create",
     "WITH u AS (INSERT INTO users (email, display_name, department, job_title, locale, time_zone, role, password_hash)"
     "  SELECT $1, $2, coalesce($3, ''), coalesce($4, ''), coalesce($5, 'en'), coalesce($6, 'UTC'),"
-    "   coalesce($7, 'employee'), $8 WHERE $6::text IS NULL OR (now() AT TIME ZONE $6) IS NOT NULL RETURNING *)"
+    "   coalesce($7, 'employee'), $8"
+    "  WHERE $6::text IS NULL OR EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $6) RETURNING *)"
     " SELECT " USER_COLUMNS ", audit_record($9, $10, 'user.created', 'user', id::text, $11, $12,"
     "   jsonb_build_object('email', email, 'role', role)) AS _audit FROM u",
     12, 0};
@@ -208,12 +209,12 @@ static void user_created(const struct db_result *result, void *arg)
 		input_fail(req, "email", "This is not an e-mail address.");
 		return;
 	}
-	if (result->status == DB_SQL_ERROR && result->sqlstate && !strcmp(result->sqlstate, "22023")) {
-		input_fail(req, "time_zone", "Unknown time zone; use a name such as Europe/Paris.");
-		return;
-	}
 	if (result->status != DB_OK) {
 		http_reply_db_error(req, result);
+		return;
+	}
+	if (PQntuples(result->results[0]) != 1) {
+		input_fail(req, "time_zone", "Unknown time zone; use a name such as Europe/Paris.");
 		return;
 	}
 	http_reply_json(req, 201, db_row_json(result->results[0], 0));

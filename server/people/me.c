@@ -27,14 +27,15 @@ static struct db_stmt stmt_me = {
     " FROM users u WHERE u.id = $1",
     1, 0};
 
-/* Absent fields (NULL) keep their value. An unknown time zone makes AT TIME ZONE fail (22023). */
+/* Absent fields (NULL) keep their value; a time zone must be an IANA name (no row otherwise). */
 static struct db_stmt stmt_update = {
     "people_me_update",
     "UPDATE users u SET display_name = coalesce($2, display_name), department = coalesce($3, department),"
     " job_title = coalesce($4, job_title), locale = coalesce($5, locale), time_zone = coalesce($6, time_zone),"
     " languages = coalesce($7::text[], languages), weekly_cap = coalesce($8::int, weekly_cap),"
     " working_hours = coalesce($9::jsonb, working_hours), updated_at = now()"
-    " WHERE id = $1 AND ($6::text IS NULL OR (now() AT TIME ZONE $6) IS NOT NULL) RETURNING " ME_COLUMNS,
+    " WHERE id = $1 AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $6))"
+    " RETURNING " ME_COLUMNS,
     9, 0};
 
 static struct db_stmt stmt_expertise_delete = {
@@ -67,6 +68,8 @@ static struct db_stmt stmt_ooo_create = {
     "   AND $3::timestamptz > now()"
     " RETURNING id, starts_at, ends_at, note",
     4, 0};
+static struct db_stmt stmt_check_time = {"people_check_time", "SELECT $1::timestamptz", 1, 0};
+
 static struct db_stmt stmt_ooo_delete = {
     "people_ooo_delete", "DELETE FROM out_of_office WHERE id = $1 AND user_id = $2 RETURNING id", 2, 0};
 
@@ -75,7 +78,7 @@ void people_me_register_statements(void)
 {
 	struct db_stmt *all[] = {&stmt_me,          &stmt_update,    &stmt_expertise_delete, &stmt_expertise_upsert,
 	                         &stmt_expertise_get, &stmt_may_edit_expertise, &stmt_ooo_list, &stmt_ooo_create,
-	                         &stmt_ooo_delete};
+	                         &stmt_ooo_delete, &stmt_check_time};
 	for (size_t i = 0; i < ARRAY_LEN(all); i++)
 		db_register_statement(all[i]);
 }
@@ -151,12 +154,12 @@ static void me_updated(const struct db_result *result, void *arg)
 	struct http_req *req = arg;
 	if (!http_req_release(req))
 		return;
-	if (result->status == DB_SQL_ERROR && result->sqlstate && !strcmp(result->sqlstate, "22023")) {
-		input_fail(req, "time_zone", "Unknown time zone; use a name such as Europe/Paris.");
-		return;
-	}
 	if (result->status != DB_OK) {
 		http_reply_db_error(req, result);
+		return;
+	}
+	if (PQntuples(result->results[0]) != 1) {
+		input_fail(req, "time_zone", "Unknown time zone; use a name such as Europe/Paris.");
 		return;
 	}
 	http_reply_json(req, 200, db_row_json(result->results[0], 0));
@@ -293,8 +296,9 @@ static void ooo_created(const struct db_result *result, void *arg)
 	struct http_req *req = arg;
 	if (!http_req_release(req))
 		return;
+	/* The batch checks starts_at, then ends_at, then inserts: the failed index names the field. */
 	if (result->status == DB_SQL_ERROR && result->sqlstate && !strncmp(result->sqlstate, "22", 2)) {
-		input_fail(req, "starts_at", "Give ISO 8601 times, such as 2026-12-24T00:00:00Z.");
+		input_fail(req, result->failed == 0 ? "starts_at" : "ends_at", "This is not a valid time.");
 		return;
 	}
 	if (result->status == DB_SQL_ERROR && result->sqlstate && !strcmp(result->sqlstate, "23514")) {
@@ -305,12 +309,12 @@ static void ooo_created(const struct db_result *result, void *arg)
 		http_reply_db_error(req, result);
 		return;
 	}
-	if (PQntuples(result->results[0]) == 0) {
+	if (PQntuples(result->results[2]) == 0) {
 		http_reply_error(req, 422, "invalid_field", "A period away ends in the future; at most 50 can be planned.",
 		                 "ends_at");
 		return;
 	}
-	http_reply_json(req, 201, db_row_json(result->results[0], 0));
+	http_reply_json(req, 201, db_row_json(result->results[2], 0));
 }
 
 /* 2026-12-24, 2026-12-24T09:00, 2026-12-24T09:00:00Z, 2026-12-24T09:00:00.5+01:00 */
@@ -339,9 +343,14 @@ void people_ooo_create(struct http_req *req)
 		           "Give an ISO 8601 time, such as 2026-12-24T09:00:00Z.");
 		return;
 	}
+	struct db_batch *b = db_batch_new();
+	const char *s1[] = {starts}, *s2[] = {ends};
+	db_batch_add(b, &stmt_check_time, s1);
+	db_batch_add(b, &stmt_check_time, s2);
 	const char *v[] = {id_string(req, req->who.user_id), starts, ends, note ? note : ""};
+	db_batch_add(b, &stmt_ooo_create, v);
 	http_req_hold(req);
-	db_query(req->worker->db, &stmt_ooo_create, v, ooo_created, req);
+	db_batch_send(req->worker->db, b, ooo_created, req);
 }
 
 static void ooo_deleted(const struct db_result *result, void *arg)
