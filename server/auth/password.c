@@ -38,8 +38,8 @@ void auth_password_init(void)
 {
 	if (dummy_hash[0])
 		return;
-	char random_password[33];
-	randombytes_buf(random_password, 32);
+	char random_password[AUTH_SECRET_LEN + 1];
+	auth_new_secret(random_password);
 	if (!auth_hash_password_now(random_password, dummy_hash))
 		abort();
 	sodium_memzero(random_password, sizeof random_password);
