@@ -33,7 +33,6 @@ struct http_req {
 	struct evhttp_request *ev; /* NULL once answered or once the client is gone */
 	struct worker *worker;
 	struct http_conn *conn;
-	struct arena arena;
 	int method;
 	const char *path; /* decoded path, without the query */
 	const char *query;
@@ -50,6 +49,7 @@ struct http_req {
 	size_t bytes_out;
 	int pending; /* asynchronous operations that will call back with this request */
 	bool answered, gone;
+	struct arena arena; /* last: request structs are reused, and only what precedes it is cleared */
 };
 
 /* Path parameter by name, percent-decoded into the arena; NULL when absent or malformed. */

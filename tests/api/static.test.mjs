@@ -24,6 +24,9 @@ test('/ serves index.html with an ETag and no-cache', async () => {
   assert.equal(res.headers.get('cache-control'), 'no-cache');
   assert.match(res.headers.get('etag'), /^"[0-9a-f]{32}"$/);
   assert.match(res.headers.get('content-security-policy'), /script-src 'self'/);
+  assert.match(res.headers.get('content-security-policy'), /frame-ancestors 'none'/);
+  assert.equal(res.headers.get('x-frame-options'), 'DENY');
+  assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
   assert.equal(await res.text(), '<!doctype html><title>Relais</title>');
 });
 
