@@ -158,12 +158,8 @@ static void authorize(struct http_req *req)
 static void session_found(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	const PGresult *r = result->results[0];
 	if (PQntuples(r) != 1) {
 		auth_set_session_cookie(req, "", 0);
@@ -183,12 +179,8 @@ static void session_found(const struct db_result *result, void *arg)
 static void token_found(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	const PGresult *r = result->results[0];
 	if (PQntuples(r) != 1) {
 		http_set_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");

@@ -233,12 +233,8 @@ static void login_verified(struct http_req *req, bool ok, bool needs_rehash)
 static void login_looked_up(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	if (rate_limited(req, result->results[0]))
 		return;
 	const PGresult *r = result->results[1];
@@ -291,12 +287,8 @@ void auth_login(struct http_req *req)
 static void logged_out(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	auth_set_session_cookie(req, "", 0);
 	http_reply_empty(req, 204);
 }
@@ -316,12 +308,8 @@ void auth_logout(struct http_req *req)
 static void sessions_listed(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	http_reply_json(req, 200, json_pack("{s:o, s:n}", "items", db_rows_json(result->results[0]), "next_cursor"));
 }
 
@@ -335,12 +323,8 @@ void auth_sessions_list(struct http_req *req)
 static void session_revoked(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	if (PQntuples(result->results[0]) == 0) {
 		http_reply_error(req, 404, "not_found", "No such session.", NULL);
 		return;
@@ -348,26 +332,10 @@ static void session_revoked(const struct db_result *result, void *arg)
 	http_reply_empty(req, 204);
 }
 
-/* Parses a path id; answers 404 for anything that is not a positive integer. */
-bool auth_path_id(struct http_req *req, const char *name, const char **out);
-bool auth_path_id(struct http_req *req, const char *name, const char **out)
-{
-	const char *v = http_param(req, name);
-	bool ok = v && *v && strlen(v) <= 18;
-	for (const char *p = v; ok && *p; p++)
-		ok = *p >= '0' && *p <= '9';
-	if (!ok || atoll(v) <= 0) {
-		http_reply_error(req, 404, "not_found", "No such resource.", NULL);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
 void auth_session_revoke(struct http_req *req)
 {
 	const char *id;
-	if (!auth_path_id(req, "id", &id))
+	if (!http_path_id(req, "id", &id))
 		return;
 	const char *a[4];
 	audit_actor_params(req, a);
@@ -438,12 +406,8 @@ static void current_password_checked(struct http_req *req, bool ok, bool needs_r
 static void password_loaded(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	const char *hash = db_value(result->results[0], 0, "password_hash");
 	auth_verify_password(req, hash ? arena_strdup(&req->arena, hash) : NULL,
 	                     json_string_value(json_object_get(req->json, "current_password")), current_password_checked);
@@ -480,12 +444,8 @@ static void reset_created(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
 	const char *token = req->route_state;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	const PGresult *r = result->results[0];
 	if (PQntuples(r) != 1) {
 		http_reply_error(req, 404, "not_found", "No such user.", NULL);
@@ -501,7 +461,7 @@ static void reset_created(const struct db_result *result, void *arg)
 void auth_reset_create(struct http_req *req)
 {
 	const char *id;
-	if (!auth_path_id(req, "id", &id))
+	if (!http_path_id(req, "id", &id))
 		return;
 	char *token = arena_alloc(&req->arena, AUTH_SECRET_LEN + 1);
 	char hash[AUTH_HASH_PARAM_LEN];
@@ -522,12 +482,8 @@ void auth_reset_create(struct http_req *req)
 static void reset_used(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	if (PQntuples(result->results[0]) != 1) {
 		http_reply_error(req, 400, "invalid_token", "This reset link is unknown, used or expired.", "token");
 		return;
@@ -551,12 +507,8 @@ static void reset_password_hashed(struct http_req *req, const char *hash)
 static void reset_rate_checked(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	if (rate_limited(req, result->results[0]))
 		return;
 	auth_hash_password(req, json_string_value(json_object_get(req->json, "password")), reset_password_hashed);

@@ -9,8 +9,6 @@
 #include "http/input.h"
 #include "http/request.h"
 
-bool auth_path_id(struct http_req *req, const char *name, const char **out);
-
 static struct db_stmt stmt_list = {
     "tokens_list",
     "SELECT t.id, t.name, to_json(t.scopes) AS scopes, t.created_by, u.display_name AS created_by_name, t.created_at,"
@@ -40,12 +38,8 @@ void auth_tokens_register_statements(void)
 static void listed(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	http_reply_json(req, 200, json_pack("{s:o, s:n}", "items", db_rows_json(result->results[0]), "next_cursor"));
 }
 
@@ -58,12 +52,8 @@ void auth_tokens_list(struct http_req *req)
 static void created(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	json_t *token = db_row_json(result->results[0], 0);
 	json_object_set_new(token, "token", json_string(req->route_state));
 	http_reply_json(req, 201, token);
@@ -117,12 +107,8 @@ void auth_token_create(struct http_req *req)
 static void revoked(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	if (PQntuples(result->results[0]) == 0) {
 		http_reply_error(req, 404, "not_found", "No such active token.", NULL);
 		return;
@@ -133,7 +119,7 @@ static void revoked(const struct db_result *result, void *arg)
 void auth_token_revoke(struct http_req *req)
 {
 	const char *id;
-	if (!auth_path_id(req, "id", &id))
+	if (!http_path_id(req, "id", &id))
 		return;
 	const char *a[4];
 	audit_actor_params(req, a);

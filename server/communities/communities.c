@@ -188,7 +188,7 @@ static void listed(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
 	long long *limit = req->route_state;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	http_reply_json(req, 200, page_json(req, result->results[0], *limit));
 }
@@ -282,7 +282,7 @@ void communities_create(struct http_req *req)
 static void got(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	const PGresult *r = result->results[0];
 	if (PQntuples(r) != 1 || strcmp(db_value(r, 0, "visible"), "t") != 0) {
@@ -297,7 +297,7 @@ static void got(const struct db_result *result, void *arg)
 void communities_get(struct http_req *req)
 {
 	const char *id;
-	if (!path_id(req, "id", &id))
+	if (!http_path_id(req, "id", &id))
 		return;
 	const char *v[] = {id, id_string(req, req->who.user_id), is_admin(req)};
 	http_req_hold(req);
@@ -307,7 +307,7 @@ void communities_get(struct http_req *req)
 static void updated(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	const PGresult *access = result->results[0], *r = result->results[1];
 	if (PQntuples(access) != 1 || strcmp(db_value(access, 0, "visible"), "t") != 0) {
@@ -326,7 +326,7 @@ void communities_update(struct http_req *req)
 	static const char *const fields[] = {"name", "description", "visibility", "topics", NULL};
 	const char *id, *name, *description, *visibility, *topics;
 	bool has_topics;
-	if (!path_id(req, "id", &id) || !input_only(req, fields) || !input_line(req, "name", 1, 100, INPUT_OPTIONAL, &name) ||
+	if (!http_path_id(req, "id", &id) || !input_only(req, fields) || !input_line(req, "name", 1, 100, INPUT_OPTIONAL, &name) ||
 	    !input_text(req, "description", 2000, INPUT_OPTIONAL, &description) ||
 	    !input_enum(req, "visibility", visibilities, INPUT_OPTIONAL, &visibility) ||
 	    !read_string_array(req, "topics", 50, valid_tag, &topics, &has_topics))
@@ -362,7 +362,7 @@ static void access_checked(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
 	struct member_op *op = req->route_state;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	const PGresult *r = result->results[0];
 	if (PQntuples(r) != 1 || strcmp(db_value(r, 0, "visible"), "t") != 0) {
@@ -422,7 +422,7 @@ void communities_members(struct http_req *req)
 	struct member_op *op = arena_alloc(&req->arena, sizeof *op);
 	memset(op, 0, sizeof *op);
 	const char *status = http_query(req, "status");
-	if (!path_id(req, "id", &op->community_id) || !read_limit(req, &op->limit))
+	if (!http_path_id(req, "id", &op->community_id) || !read_limit(req, &op->limit))
 		return;
 	op->status = "active";
 	if (status) {
@@ -450,7 +450,7 @@ static void membership_done(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
 	struct member_op *op = req->route_state;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	const PGresult *r = result->results[result->count - 1];
 	if (op->check_user && PQntuples(result->results[0]) == 0) {
@@ -495,7 +495,7 @@ static void change_membership(struct http_req *req, const struct db_stmt *stmt, 
 static void joined(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	const PGresult *r = PQntuples(result->results[0]) ? result->results[0] : result->results[1];
 	if (PQntuples(r) == 0) {
@@ -580,7 +580,7 @@ static struct member_op *member_op(struct http_req *req, bool with_user)
 {
 	struct member_op *op = arena_alloc(&req->arena, sizeof *op);
 	memset(op, 0, sizeof *op);
-	if (!path_id(req, "id", &op->community_id) || (with_user && !path_id(req, "user_id", &op->user_id)))
+	if (!http_path_id(req, "id", &op->community_id) || (with_user && !http_path_id(req, "user_id", &op->user_id)))
 		return NULL;
 	return op;
 }

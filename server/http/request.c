@@ -150,3 +150,28 @@ void http_reply_db_error(struct http_req *req, const struct db_result *result)
 		return;
 	}
 }
+
+bool http_db_answered(struct http_req *req, const struct db_result *result)
+{
+	if (!http_req_release(req))
+		return false;
+	if (result->status != DB_OK) {
+		http_reply_db_error(req, result);
+		return false;
+	}
+	return true;
+}
+
+bool http_path_id(struct http_req *req, const char *name, const char **out)
+{
+	const char *v = http_param(req, name);
+	bool ok = v && *v && strlen(v) <= 18;
+	for (const char *p = v; ok && *p; p++)
+		ok = *p >= '0' && *p <= '9';
+	if (!ok || atoll(v) <= 0) {
+		http_reply_error(req, 404, "not_found", "No such resource.", NULL);
+		return false;
+	}
+	*out = v;
+	return true;
+}

@@ -83,6 +83,12 @@ void http_run_handler(struct http_req *req);
 /* The value of cookie `name` from the request, in the arena; NULL when absent. */
 const char *http_cookie(struct http_req *req, const char *name);
 
+/* The usual start of a database callback: releases the request, answers a failed result
+ * (503 or 500); true when the handler should go on with `result`. */
+bool http_db_answered(struct http_req *req, const struct db_result *result) MUST_USE;
+/* A positive integer path parameter; answers 404 (and returns false) otherwise. */
+bool http_path_id(struct http_req *req, const char *name, const char **out) MUST_USE;
+
 /* Async work: hold before starting it, release in its callback (returns false when the
  * request is gone, in which case the callback must not answer). */
 void http_req_hold(struct http_req *req);

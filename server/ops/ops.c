@@ -30,12 +30,8 @@ void ops_healthz(struct http_req *req)
 static void readyz_done(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	http_reply_json(req, 200, json_pack("{s:s, s:s}", "status", "ready", "database", "ok"));
 }
 

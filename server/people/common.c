@@ -8,24 +8,6 @@
 #include "http/input.h"
 #include "http/request.h"
 
-bool auth_path_id(struct http_req *req, const char *name, const char **out);
-
-bool db_answered(struct http_req *req, const struct db_result *result)
-{
-	if (!http_req_release(req))
-		return false;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return false;
-	}
-	return true;
-}
-
-bool path_id(struct http_req *req, const char *name, const char **out)
-{
-	return auth_path_id(req, name, out);
-}
-
 const char *id_string(struct http_req *req, long long id)
 {
 	return arena_printf(&req->arena, "%lld", id);

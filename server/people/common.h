@@ -9,11 +9,6 @@
 
 struct http_req;
 
-/* Standard ending of a database callback: releases the request and answers database
- * errors; true when the handler should go on with `result`. */
-bool db_answered(struct http_req *req, const struct db_result *result) MUST_USE;
-/* A positive integer path parameter; answers 404 otherwise. */
-bool path_id(struct http_req *req, const char *name, const char **out) MUST_USE;
 const char *id_string(struct http_req *req, long long id);
 /* Expertise tags: [{"tag": "billing", "level": 1..5}, ...] into two array literals for
  * unnest($n::text[], $m::int[]); answers 422 naming `field` when malformed. */

@@ -148,7 +148,7 @@ void people_directory(struct http_req *req)
 static void profile_loaded(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	if (PQntuples(result->results[0]) != 1) {
 		http_reply_error(req, 404, "not_found", "No such person.", NULL);
@@ -160,7 +160,7 @@ static void profile_loaded(const struct db_result *result, void *arg)
 void people_profile(struct http_req *req)
 {
 	const char *id;
-	if (!path_id(req, "id", &id))
+	if (!http_path_id(req, "id", &id))
 		return;
 	bool admin = (req->who.role && !strcmp(req->who.role, "admin")) || (req->who.scopes & SCOPE_ADMIN);
 	const char *v[] = {id, id_string(req, req->who.user_id), admin ? "true" : "false"};
@@ -283,7 +283,7 @@ void people_user_create(struct http_req *req)
 static void user_updated(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	if (PQntuples(result->results[0]) != 1) {
 		http_reply_error(req, 404, "not_found", "No such user.", NULL);
@@ -298,7 +298,7 @@ void people_user_update(struct http_req *req)
 	static const char *const roles[] = {"admin", "comms", "employee", NULL};
 	static const char *const statuses[] = {"active", "disabled", NULL};
 	const char *id, *role, *status, *name, *department, *title;
-	if (!path_id(req, "id", &id) || !input_only(req, fields) || !input_enum(req, "role", roles, INPUT_OPTIONAL, &role) ||
+	if (!http_path_id(req, "id", &id) || !input_only(req, fields) || !input_enum(req, "role", roles, INPUT_OPTIONAL, &role) ||
 	    !input_enum(req, "status", statuses, INPUT_OPTIONAL, &status) ||
 	    !input_line(req, "display_name", 1, 100, INPUT_OPTIONAL, &name) ||
 	    !input_line(req, "department", 0, 100, INPUT_OPTIONAL, &department) ||

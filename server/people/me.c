@@ -88,7 +88,7 @@ void people_me_register_statements(void)
 static void me_loaded(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	json_t *me = db_row_json(result->results[0], 0);
 	json_object_set_new(me, "csrf_token", json_string(req->who.csrf_token));
@@ -152,12 +152,8 @@ static bool read_working_hours(struct http_req *req, const char **out)
 static void me_updated(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!http_req_release(req))
+	if (!http_db_answered(req, result))
 		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
 	if (PQntuples(result->results[0]) != 1) {
 		input_fail(req, "time_zone", "Unknown time zone; use a name such as Europe/Paris.");
 		return;
@@ -202,7 +198,7 @@ void people_me_update(struct http_req *req)
 static void expertise_saved(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	json_t *row = db_row_json(result->results[result->count - 1], 0);
 	http_reply_json(req, 200, json_pack("{s:O}", "expertise", json_object_get(row, "expertise")));
@@ -246,7 +242,7 @@ static void expertise_permission(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
 	struct expertise_edit *e = req->route_state;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	const PGresult *r = result->results[0];
 	if (strcmp(db_value(r, 0, "exists"), "t") != 0) {
@@ -265,7 +261,7 @@ static void expertise_permission(const struct db_result *result, void *arg)
 void people_person_expertise(struct http_req *req)
 {
 	struct expertise_edit *e = arena_alloc(&req->arena, sizeof *e);
-	if (!path_id(req, "id", &e->user_id) || !read_expertise_body(req, &e->tags, &e->levels))
+	if (!http_path_id(req, "id", &e->user_id) || !read_expertise_body(req, &e->tags, &e->levels))
 		return;
 	req->route_state = e;
 	const char *v[] = {id_string(req, req->who.user_id), e->user_id,
@@ -279,7 +275,7 @@ void people_person_expertise(struct http_req *req)
 static void ooo_listed(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	http_reply_json(req, 200, json_pack("{s:o, s:n}", "items", db_rows_json(result->results[0]), "next_cursor"));
 }
@@ -356,7 +352,7 @@ void people_ooo_create(struct http_req *req)
 static void ooo_deleted(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
-	if (!db_answered(req, result))
+	if (!http_db_answered(req, result))
 		return;
 	if (PQntuples(result->results[0]) == 0) {
 		http_reply_error(req, 404, "not_found", "No such period.", NULL);
@@ -368,7 +364,7 @@ static void ooo_deleted(const struct db_result *result, void *arg)
 void people_ooo_delete(struct http_req *req)
 {
 	const char *id;
-	if (!path_id(req, "id", &id))
+	if (!http_path_id(req, "id", &id))
 		return;
 	const char *v[] = {id, id_string(req, req->who.user_id)};
 	http_req_hold(req);
