@@ -116,7 +116,8 @@ struct page {
 	long long limit;
 };
 
-static void directory_listed(const struct db_result *result, void *arg)
+/* A page of rows, or 400 for a malformed filter or cursor. */
+static void page_listed(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
 	struct page *p = req->route_state;
@@ -140,7 +141,7 @@ void people_directory(struct http_req *req)
 	req->route_state = p;
 	const char *v[] = {q, department, expertise, cursor, id_string(req, p->limit)};
 	http_req_hold(req);
-	db_query(req->worker->db, &stmt_directory, v, directory_listed, req);
+	db_query(req->worker->db, &stmt_directory, v, page_listed, req);
 }
 
 /* --- GET /api/v1/people/{id} -------------------------------------------------------------- */
@@ -170,19 +171,6 @@ void people_profile(struct http_req *req)
 
 /* --- GET/POST /api/v1/users, PATCH /api/v1/users/{id} (admin) ---------------------------------- */
 
-static void users_listed(const struct db_result *result, void *arg)
-{
-	struct http_req *req = arg;
-	struct page *p = req->route_state;
-	if (!http_req_release(req) || bad_query(req, result))
-		return;
-	if (result->status != DB_OK) {
-		http_reply_db_error(req, result);
-		return;
-	}
-	http_reply_json(req, 200, page_json(req, result->results[0], p->limit));
-}
-
 void people_users_list(struct http_req *req)
 {
 	struct page *p = arena_alloc(&req->arena, sizeof *p);
@@ -193,7 +181,7 @@ void people_users_list(struct http_req *req)
 	req->route_state = p;
 	const char *v[] = {cursor, role, status, q, id_string(req, p->limit)};
 	http_req_hold(req);
-	db_query(req->worker->db, &stmt_users, v, users_listed, req);
+	db_query(req->worker->db, &stmt_users, v, page_listed, req);
 }
 
 static void user_created(const struct db_result *result, void *arg)
