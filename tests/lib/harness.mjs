@@ -54,6 +54,7 @@ export async function startPostgres() {
   const pg = {
     dir, port, host: '127.0.0.1',
     url: (db = 'postgres') => `postgresql://postgres@127.0.0.1:${port}/${db}`,
+    get running() { return proc !== null; },
     async start() {
       proc = spawn(`${bin}/postgres`, ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1',
         '-c', `unix_socket_directories=${dir}`, '-c', 'max_connections=200', '-c', 'fsync=off',
