@@ -6,6 +6,10 @@
 
 #include "core/log.h"
 
+/* Batches sent on one connection without waiting for the previous ones' results: fewer
+ * round trips and system calls under load; the picker prefers idle connections so that a
+ * slow batch holds up as few others as possible. */
+#define PIPELINE_DEPTH 8
 #define RECONNECT_MIN_MS 100
 #define RECONNECT_MAX_MS 1000
 #define CONNECT_TIMEOUT_MS 3000
@@ -46,6 +50,8 @@ struct db_batch {
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_READY, CONN_BUSY };
 
+TAILQ_HEAD(batch_queue, db_batch);
+
 struct db_conn {
 	struct db_pool *pool;
 	PGconn *pg;
@@ -56,10 +62,10 @@ struct db_conn {
 	struct event *timer; /* reconnect backoff or connect deadline */
 	int64_t backoff_ms;
 	uint8_t prepared[DB_MAX_STATEMENTS / 8];
-	struct db_batch *batch;
+	struct batch_queue inflight; /* sent, oldest first: results arrive in this order */
+	int ninflight;
+	bool needs_flush;
 };
-
-TAILQ_HEAD(batch_queue, db_batch);
 
 struct db_pool {
 	struct event_base *base;
@@ -72,6 +78,7 @@ struct db_pool {
 	uint64_t errors;
 	struct db_conn *conns;
 	struct batch_queue queue;
+	struct event *flush; /* writes out what this loop iteration queued, in one go */
 };
 
 static void conn_start(struct db_conn *c);
@@ -181,15 +188,21 @@ static void conn_reset(struct db_conn *c, const char *why)
 	}
 	conn_watch(c, 0);
 	memset(c->prepared, 0, sizeof c->prepared);
-	struct db_batch *b = c->batch;
-	c->batch = NULL;
+	struct batch_queue failed;
+	TAILQ_INIT(&failed);
+	TAILQ_CONCAT(&failed, &c->inflight, queue);
+	c->ninflight = 0;
+	c->needs_flush = false;
 	c->state = CONN_DOWN;
 	if (!pool_has_live_connection(pool))
 		pool->ever_failed = true;
 	struct timeval tv = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000};
 	c->backoff_ms = c->backoff_ms * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : c->backoff_ms * 2;
 	evtimer_add(c->timer, &tv);
-	if (b) {
+	struct db_batch *b;
+	while ((b = TAILQ_FIRST(&failed))) {
+		TAILQ_REMOVE(&failed, b, queue);
+		b->conn = NULL;
 		if (b->deadline)
 			evtimer_del(b->deadline);
 		batch_finish(b, DB_UNAVAILABLE, "the database connection was lost");
@@ -257,21 +270,31 @@ static bool is_prepared(const struct db_conn *c, int id)
 	return c->prepared[id / 8] & (1u << (id % 8));
 }
 
+/* Queues the batch's messages on the connection; they are written out at the end of the loop
+ * iteration (flush_cb). The batch joins c->inflight first, so that a failure here fails it
+ * with the others in conn_reset. */
 static bool batch_send_on(struct db_conn *c, struct db_batch *b)
 {
+	TAILQ_INSERT_TAIL(&c->inflight, b, queue);
+	c->ninflight++;
+	b->conn = c;
+	c->state = CONN_BUSY;
 	b->nexpect = 0;
+	/* Prepares first, so that none of them can be skipped because a statement of this very
+	 * batch failed: only a Prepare's own error leaves a statement unprepared. They are
+	 * marked when sent, not when confirmed, so that a batch sent behind this one on the same
+	 * connection does not prepare them again (unmarked in batch_record if they fail). */
 	for (int i = 0; i < b->count; i++) {
 		const struct db_stmt *s = b->stmts[i];
-		bool prepare_now = !is_prepared(c, s->id);
-		/* The same statement twice in one batch is prepared once. */
-		for (int j = 0; j < i && prepare_now; j++)
-			if (b->stmts[j] == s)
-				prepare_now = false;
-		if (prepare_now) {
-			if (!PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL))
-				return false;
-			b->expect[b->nexpect++] = -1 - s->id;
-		}
+		if (is_prepared(c, s->id))
+			continue;
+		if (!PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL))
+			return false;
+		b->expect[b->nexpect++] = -1 - s->id;
+		c->prepared[s->id / 8] |= (uint8_t)(1u << (s->id % 8));
+	}
+	for (int i = 0; i < b->count; i++) {
+		const struct db_stmt *s = b->stmts[i];
 		if (!PQsendQueryPrepared(c->pg, s->name, s->nparams, (const char *const *)b->values[i], NULL, NULL, 0))
 			return false;
 		b->expect[b->nexpect++] = i;
@@ -280,24 +303,36 @@ static bool batch_send_on(struct db_conn *c, struct db_batch *b)
 		return false;
 	b->next_expect = 0;
 	b->got_result_for_current = false;
-	c->batch = b;
-	b->conn = c;
-	c->state = CONN_BUSY;
-	int rc = PQflush(c->pg);
-	if (rc < 0)
-		return false;
-	conn_watch(c, rc == 1 ? EV_READ | EV_WRITE : EV_READ);
+	if (!c->needs_flush) {
+		c->needs_flush = true;
+		event_active(c->pool->flush, EV_TIMEOUT, 1);
+	}
 	return true;
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_pool *pool = arg;
+	for (int i = 0; i < pool->size; i++) {
+		struct db_conn *c = &pool->conns[i];
+		if (!c->needs_flush || !c->pg)
+			continue;
+		c->needs_flush = false;
+		int rc = PQflush(c->pg);
+		if (rc < 0) {
+			conn_reset(c, PQerrorMessage(c->pg));
+			continue;
+		}
+		conn_watch(c, rc == 1 ? EV_READ | EV_WRITE : EV_READ);
+	}
 }
 
 static void batch_record(struct db_batch *b, PGresult *r)
 {
 	int item = b->expect[b->next_expect];
 	ExecStatusType st = PQresultStatus(r);
-	if (item < 0) {
-		if (st == PGRES_COMMAND_OK)
-			b->conn->prepared[(-1 - item) / 8] |= (uint8_t)(1u << ((-1 - item) % 8));
-	}
+	if (item < 0 && st != PGRES_COMMAND_OK)
+		b->conn->prepared[(-1 - item) / 8] &= (uint8_t) ~(1u << ((-1 - item) % 8));
 	if (st == PGRES_FATAL_ERROR && b->result.status == DB_OK) {
 		b->result.status = DB_SQL_ERROR;
 		b->result.failed = item;
@@ -324,26 +359,31 @@ static void batch_record(struct db_batch *b, PGresult *r)
 
 static void conn_read_results(struct db_conn *c)
 {
-	while (c->pg && c->batch && !PQisBusy(c->pg)) {
-		struct db_batch *b = c->batch;
+	int empty = 0;
+	while (c->pg && c->ninflight && !PQisBusy(c->pg)) {
+		struct db_batch *b = TAILQ_FIRST(&c->inflight);
 		PGresult *r = PQgetResult(c->pg);
 		if (!r) {
-			/* End of one statement's results. */
+			/* End of one statement's results; two in a row would mean nothing is coming. */
+			if (++empty > 1)
+				break;
 			if (b->got_result_for_current) {
 				b->next_expect++;
 				b->got_result_for_current = false;
 			}
 			continue;
 		}
+		empty = 0;
 		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
 			PQclear(r);
-			c->batch = NULL;
-			c->state = CONN_READY;
+			TAILQ_REMOVE(&c->inflight, b, queue);
+			b->conn = NULL;
+			if (--c->ninflight == 0)
+				c->state = CONN_READY;
 			if (b->deadline)
 				evtimer_del(b->deadline);
 			batch_finish(b, b->result.status, NULL);
-			dispatch(c->pool);
-			return;
+			continue;
 		}
 		if (b->next_expect < b->nexpect)
 			batch_record(b, r);
@@ -351,6 +391,7 @@ static void conn_read_results(struct db_conn *c)
 			PQclear(r);
 		b->got_result_for_current = true;
 	}
+	dispatch(c->pool);
 }
 
 static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
@@ -372,7 +413,7 @@ static void conn_io_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	conn_watch(c, rc == 1 ? EV_READ | EV_WRITE : EV_READ);
-	if (c->batch)
+	if (c->ninflight)
 		conn_read_results(c);
 	else if (PQstatus(c->pg) == CONNECTION_BAD)
 		conn_reset(c, PQerrorMessage(c->pg));
@@ -386,9 +427,10 @@ static void batch_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	struct db_pool *pool = b->pool;
 	if (b->conn) {
 		/* The server runs the same statement_timeout; a result this late means the
-		 * connection itself is stuck, so start it afresh. */
+		 * connection itself is stuck, so start it afresh (failing what it carries). */
 		struct db_conn *c = b->conn;
-		c->batch = NULL;
+		TAILQ_REMOVE(&c->inflight, b, queue);
+		c->ninflight--;
 		b->conn = NULL;
 		conn_reset(c, "a query passed its deadline");
 		batch_finish(b, DB_TIMEOUT, "the database did not answer in time");
@@ -399,18 +441,27 @@ static void batch_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	batch_finish(b, DB_TIMEOUT, "the database did not answer in time");
 }
 
+/* The connected connection carrying the fewest batches, if one has room. */
+static struct db_conn *pick_connection(struct db_pool *pool)
+{
+	struct db_conn *best = NULL;
+	for (int i = 0; i < pool->size; i++) {
+		struct db_conn *c = &pool->conns[i];
+		if ((c->state == CONN_READY || c->state == CONN_BUSY) && c->ninflight < PIPELINE_DEPTH &&
+		    (!best || c->ninflight < best->ninflight))
+			best = c;
+	}
+	return best;
+}
+
 static void dispatch(struct db_pool *pool)
 {
-	for (int i = 0; i < pool->size && !TAILQ_EMPTY(&pool->queue); i++) {
-		struct db_conn *c = &pool->conns[i];
-		if (c->state != CONN_READY)
-			continue;
+	struct db_conn *c;
+	while (!TAILQ_EMPTY(&pool->queue) && (c = pick_connection(pool))) {
 		struct db_batch *b = TAILQ_FIRST(&pool->queue);
 		TAILQ_REMOVE(&pool->queue, b, queue);
 		pool->waiting--;
 		if (!batch_send_on(c, b)) {
-			c->batch = b;
-			b->conn = c;
 			conn_reset(c, PQerrorMessage(c->pg));
 			return;
 		}
@@ -446,8 +497,10 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 	pool->queue_max = queue_max;
 	TAILQ_INIT(&pool->queue);
 	pool->conns = xcalloc((size_t)size, sizeof *pool->conns);
+	pool->flush = event_new(base, -1, 0, flush_cb, pool);
 	for (int i = 0; i < size; i++) {
 		struct db_conn *c = &pool->conns[i];
+		TAILQ_INIT(&c->inflight);
 		c->pool = pool;
 		c->io_fd = -1;
 		c->backoff_ms = RECONNECT_MIN_MS;
@@ -468,9 +521,9 @@ void db_pool_free(struct db_pool *pool)
 	}
 	for (int i = 0; i < pool->size; i++) {
 		struct db_conn *c = &pool->conns[i];
-		if (c->batch) {
-			b = c->batch;
-			c->batch = NULL;
+		while ((b = TAILQ_FIRST(&c->inflight))) {
+			TAILQ_REMOVE(&c->inflight, b, queue);
+			b->conn = NULL;
 			batch_finish(b, DB_UNAVAILABLE, "shutting down");
 		}
 		if (c->io)
@@ -479,6 +532,7 @@ void db_pool_free(struct db_pool *pool)
 		if (c->pg)
 			PQfinish(c->pg);
 	}
+	event_free(pool->flush);
 	free(pool->conns);
 	free(pool->conninfo);
 	free(pool->application_name);
