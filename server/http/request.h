@@ -49,6 +49,7 @@ struct http_req {
 	size_t bytes_out;
 	int pending; /* asynchronous operations that will call back with this request */
 	bool answered, gone;
+	bool page; /* an HTML page, also when answered 304: it gets the page headers */
 	struct arena arena; /* last: request structs are reused, and only what precedes it is cleared */
 };
 

@@ -254,7 +254,8 @@ void http_finish_headers(struct http_req *req, int status)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req->ev);
 	const char *type = evhttp_find_header(h, "Content-Type");
-	bool html = type && !strncmp(type, "text/html", 9);
+	/* A 304 has no Content-Type, yet browsers copy its headers onto the cached page. */
+	bool html = req->page || (type && !strncmp(type, "text/html", 9));
 	evhttp_add_header(h, "X-Request-Id", req->request_id);
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");

@@ -181,6 +181,7 @@ void static_serve(struct http_req *req)
 		http_reply_error(req, 404, "not_found", "No such file.", NULL);
 		return;
 	}
+	req->page = !strncmp(f->content_type, "text/html", 9);
 	http_set_header(req, "ETag", f->etag);
 	http_set_header(req, "Cache-Control", f->immutable ? "public, max-age=31536000, immutable" : "no-cache");
 	const char *inm = http_header(req, "If-None-Match");

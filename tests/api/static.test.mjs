@@ -35,6 +35,9 @@ test('If-None-Match with the current ETag is 304', async () => {
   const res = await fetch(srv.url + '/', { headers: { 'If-None-Match': etag } });
   assert.equal(res.status, 304);
   assert.equal(await res.text(), '');
+  // Browsers copy a 304's headers onto the cached page: they must be the page's own.
+  assert.match(res.headers.get('content-security-policy'), /script-src 'self'/);
+  assert.equal(res.headers.get('x-frame-options'), 'DENY');
   const other = await fetch(srv.url + '/', { headers: { 'If-None-Match': '"0000"' } });
   assert.equal(other.status, 200);
 });

@@ -4,6 +4,22 @@
 
 export const API_BASE = '/api/v1';
 
+// The session's CSRF token lives in memory only (never in storage): it comes from
+// POST /session, POST /me/password or GET /me, and goes with every state-changing call.
+let csrfToken: string | null = null;
+let onUnauthenticated: (() => void) | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Called when the server answers 401 `unauthenticated` (the session ended): the app signs out. */
+export function setUnauthenticatedHandler(handler: (() => void) | null): void {
+  onUnauthenticated = handler;
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 export class ApiError extends Error {
   /** HTTP status, or 0 when the server could not be reached. */
   readonly status: number;
@@ -39,15 +55,36 @@ export interface ApiOptions {
  * from `signal` is passed through unchanged.
  */
 export async function apiFetch<T = unknown>(path: string, options: ApiOptions = {}): Promise<T> {
+  try {
+    return await rawFetch<T>(path, options);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    // Another tab signed in again (new session cookie, new token): fetch the current token
+    // once and retry.
+    if (err.code === 'csrf_failed' && csrfToken !== null) {
+      const me = await rawFetch<{ csrf_token?: string }>('/me', { signal: options.signal }).catch(() => null);
+      if (me?.csrf_token) {
+        csrfToken = me.csrf_token;
+        return rawFetch<T>(path, options);
+      }
+    }
+    if (err.status === 401 && err.code === 'unauthenticated') onUnauthenticated?.();
+    throw err;
+  }
+}
+
+async function rawFetch<T>(path: string, options: ApiOptions): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+  const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
+  if (UNSAFE_METHODS.has(method) && csrfToken !== null) headers['X-CSRF-Token'] = csrfToken;
   const init: RequestInit = {
-    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+    method,
     headers,
     credentials: 'same-origin',
     signal: options.signal ?? null,
   };
   if (options.body !== undefined) {
-    headers['Content-Type'] = 'application/json';
+    headers['Content-Type'] = 'application/json; charset=utf-8';
     init.body = JSON.stringify(options.body);
   }
 
@@ -101,6 +138,17 @@ function isErrorBody(data: unknown): data is ErrorBody {
     typeof e.message === 'string' &&
     (e.field === undefined || e.field === null || typeof e.field === 'string')
   );
+}
+
+/** A query string ("?a=1&b=x") from the given values, leaving out empty ones; "" when none. */
+export function query(params: Readonly<Record<string, string | number | null | undefined>>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue;
+    search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
 }
 
 function parseRetryAfter(value: string | null): number | undefined {

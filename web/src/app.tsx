@@ -1,11 +1,26 @@
+import { Component, type ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { apiFetch } from './api';
 import { I18nContext, LANGS, LANG_NAMES, initialLang, saveLang, translate, useI18n } from './i18n';
 import type { I18n, Lang, MessageKey } from './i18n';
-import { interceptLinks, matchRoute, usePath, type Route } from './router';
+import { interceptLinks, matchRoute, navigate, usePath, type Match } from './router';
+import { reportError } from './report';
+import { RequireSession, SessionProvider, useSession } from './session';
+import { Loading, useTitle } from './components/views';
 import { HomePage } from './pages/home';
 import { NotFoundPage } from './pages/notfound';
 import { PlaceholderPage } from './pages/placeholder';
 import { SignInPage } from './pages/signin';
+import { ResetPasswordPage } from './pages/resetpassword';
+import { ProfilePage } from './pages/profile';
+import { PeoplePage } from './pages/people';
+import { PersonPage } from './pages/person';
+import { CommunitiesPage } from './pages/communities';
+import { CommunityPage } from './pages/community';
+import { CommunityNewPage } from './pages/communitynew';
+import { AdminUsersPage } from './pages/admin/users';
+import { AdminTokensPage } from './pages/admin/tokens';
+import { AdminAuditPage } from './pages/admin/audit';
 
 const NAV: ReadonlyArray<{ href: string; label: MessageKey }> = [
   { href: '/', label: 'nav.home' },
@@ -14,40 +29,94 @@ const NAV: ReadonlyArray<{ href: string; label: MessageKey }> = [
   { href: '/people', label: 'nav.people' },
 ];
 
-const TITLES: Readonly<Record<Route, MessageKey | null>> = {
-  home: null,
-  signin: 'signin.title',
-  questions: 'questions.title',
-  communities: 'communities.title',
-  people: 'people.title',
-  notfound: 'notfound.title',
-};
+/** /admin itself: the first admin section. */
+function AdminIndex() {
+  useEffect(() => navigate('/admin/users', { replace: true }), []);
+  return <Loading />;
+}
 
-function Page({ route, path }: { route: Route; path: string }) {
-  switch (route) {
+function Page({ match, path }: { match: Match; path: string }) {
+  const id = match.params.id ?? '';
+  switch (match.route) {
     case 'home':
       return <HomePage />;
     case 'signin':
       return <SignInPage />;
+    case 'resetPassword':
+      return <ResetPasswordPage />;
     case 'questions':
-    case 'communities':
+      return <PlaceholderPage section="questions" />;
+    case 'me':
+      return <RequireSession><ProfilePage /></RequireSession>;
     case 'people':
-      return <PlaceholderPage section={route} />;
+      return <RequireSession><PeoplePage /></RequireSession>;
+    case 'person':
+      return <RequireSession><PersonPage key={id} id={id} /></RequireSession>;
+    case 'communities':
+      return <RequireSession><CommunitiesPage /></RequireSession>;
+    case 'communityNew':
+      return <RequireSession><CommunityNewPage /></RequireSession>;
+    case 'community':
+      return <RequireSession><CommunityPage key={id} id={id} /></RequireSession>;
+    case 'admin':
+      return <RequireSession><AdminIndex /></RequireSession>;
+    case 'adminUsers':
+      return <RequireSession><AdminUsersPage /></RequireSession>;
+    case 'adminTokens':
+      return <RequireSession><AdminTokensPage /></RequireSession>;
+    case 'adminAudit':
+      return <RequireSession><AdminAuditPage /></RequireSession>;
     case 'notfound':
       return <NotFoundPage path={path} />;
   }
 }
 
+function CrashView() {
+  const { t } = useI18n();
+  useTitle(t('crash.title'));
+  return (
+    <section class="page" data-page="crash">
+      <h1 tabIndex={-1}>{t('crash.title')}</h1>
+      <p>{t('crash.body')}</p>
+      <p>
+        <a href="/">{t('notfound.home')}</a>
+      </p>
+    </section>
+  );
+}
+
+/** A page that throws while rendering shows the crash view (and is reported) instead of a blank app. */
+class ErrorBoundary extends Component<{ children: ComponentChildren }, { error: unknown }> {
+  override state = { error: null as unknown };
+
+  static override getDerivedStateFromError(error: unknown) {
+    return { error };
+  }
+
+  override componentDidCatch(error: unknown) {
+    reportError(error, 'render');
+  }
+
+  override render() {
+    return this.state.error ? <CrashView /> : this.props.children;
+  }
+}
+
 function LanguageSwitch() {
   const { lang, setLang, t } = useI18n();
+  const { status, updateUser } = useSession();
+  const change = (next: Lang) => {
+    setLang(next);
+    // Signed in, the choice is the profile's locale too (e-mails, next sign-in).
+    if (status === 'signed-in') {
+      updateUser({ locale: next });
+      apiFetch('/me', { method: 'PATCH', body: { locale: next } }).catch(() => {});
+    }
+  };
   return (
     <div class="lang-switch">
       <label for="lang-select">{t('lang.label')}</label>
-      <select
-        id="lang-select"
-        value={lang}
-        onChange={(e) => setLang(e.currentTarget.value as Lang)}
-      >
+      <select id="lang-select" value={lang} onChange={(e) => change(e.currentTarget.value as Lang)}>
         {LANGS.map((code) => (
           <option key={code} value={code} lang={code}>
             {LANG_NAMES[code]}
@@ -58,13 +127,106 @@ function LanguageSwitch() {
   );
 }
 
-export function App() {
-  const [lang, setLangState] = useState<Lang>(initialLang);
+function Account({ signinCurrent }: { signinCurrent: boolean }) {
+  const { t } = useI18n();
+  const { status, user, signOut } = useSession();
+  const [busy, setBusy] = useState(false);
+  if (status === 'loading') return <span class="account-pending" aria-hidden="true" />;
+  if (status === 'signed-out' || !user) {
+    return (
+      <a class="signin-link" href="/signin" aria-current={signinCurrent ? 'page' : undefined}>
+        {t('nav.signin')}
+      </a>
+    );
+  }
+  const onSignOut = async () => {
+    if (busy) return;
+    setBusy(true);
+    await signOut();
+    setBusy(false);
+    navigate('/signin');
+  };
+  return (
+    <div class="account">
+      <a class="account-name" href="/me" title={t('nav.profile')}>
+        <span class="visually-hidden">{t('nav.signedInAs')} </span>
+        {user.display_name}
+      </a>
+      <button type="button" class="button button-secondary button-small" onClick={() => void onSignOut()}>
+        {t('nav.signout')}
+      </button>
+    </div>
+  );
+}
+
+function Shell() {
+  const { t } = useI18n();
+  const { user } = useSession();
   const path = usePath();
-  const route = matchRoute(path);
+  const match = matchRoute(path);
   const rootRef = useRef<HTMLDivElement>(null);
   const mainRef = useRef<HTMLElement>(null);
   const firstRender = useRef(true);
+
+  useEffect(() => (rootRef.current ? interceptLinks(rootRef.current) : undefined), []);
+
+  // After a client-side navigation, move focus to the new page's heading so that
+  // keyboard and screen-reader users start from the new content.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    const focusHeading = () => mainRef.current?.querySelector<HTMLElement>('h1')?.focus();
+    focusHeading();
+  }, [path]);
+
+  const nav = user?.role === 'admin' ? [...NAV, { href: '/admin', label: 'nav.admin' as const }] : NAV;
+  const current = (href: string) =>
+    path === href ? 'page' : href !== '/' && path.startsWith(`${href}/`) ? 'true' : undefined;
+
+  return (
+    <div class="shell" ref={rootRef}>
+      <a class="skip-link" href="#main">
+        {t('app.skip')}
+      </a>
+      <header class="site-header">
+        <div class="bar">
+          <a class="brand" href="/">
+            {t('app.name')}
+          </a>
+          <p class="tagline">{t('app.tagline')}</p>
+          <div class="tools">
+            <Account signinCurrent={match.route === 'signin'} />
+            <LanguageSwitch />
+          </div>
+        </div>
+        <nav class="nav" aria-label={t('nav.label')}>
+          <ul>
+            {nav.map((item) => (
+              <li key={item.href}>
+                <a href={item.href} aria-current={current(item.href)}>
+                  {t(item.label)}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      </header>
+      <main id="main" class="main" ref={mainRef} tabIndex={-1}>
+        <ErrorBoundary key={path}>
+          <Page match={match} path={path} />
+        </ErrorBoundary>
+      </main>
+      <footer class="site-footer">
+        <p>{t('app.footer')}</p>
+      </footer>
+    </div>
+  );
+}
+
+export function App() {
+  const [lang, setLangState] = useState<Lang>(initialLang);
 
   const i18n = useMemo<I18n>(
     () => ({
@@ -77,67 +239,16 @@ export function App() {
     }),
     [lang],
   );
-  const { t } = i18n;
 
   useEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);
 
-  useEffect(() => {
-    const title = TITLES[route];
-    document.title = title ? `${t(title)} — ${t('app.name')}` : t('app.name');
-  }, [route, t]);
-
-  useEffect(() => (rootRef.current ? interceptLinks(rootRef.current) : undefined), []);
-
-  // After a client-side navigation, move focus to the new page's heading so that
-  // keyboard and screen-reader users start from the new content.
-  useEffect(() => {
-    if (firstRender.current) {
-      firstRender.current = false;
-      return;
-    }
-    mainRef.current?.querySelector<HTMLElement>('h1')?.focus();
-  }, [path]);
-
   return (
     <I18nContext.Provider value={i18n}>
-      <div class="shell" ref={rootRef}>
-        <a class="skip-link" href="#main">
-          {t('app.skip')}
-        </a>
-        <header class="site-header">
-          <div class="bar">
-            <a class="brand" href="/">
-              {t('app.name')}
-            </a>
-            <p class="tagline">{t('app.tagline')}</p>
-            <div class="tools">
-              <a class="signin-link" href="/signin" aria-current={route === 'signin' ? 'page' : undefined}>
-                {t('nav.signin')}
-              </a>
-              <LanguageSwitch />
-            </div>
-          </div>
-          <nav class="nav" aria-label={t('nav.label')}>
-            <ul>
-              {NAV.map((item) => (
-                <li key={item.href}>
-                  <a href={item.href} aria-current={path === item.href ? 'page' : undefined}>
-                    {t(item.label)}
-                  </a>
-                </li>
-              ))}
-            </ul>
-          </nav>
-        </header>
-        <main id="main" class="main" ref={mainRef} tabIndex={-1}>
-          <Page route={route} path={path} />
-        </main>
-        <footer class="site-footer">
-          <p>{t('app.footer')}</p>
-        </footer>
-      </div>
+      <SessionProvider>
+        <Shell />
+      </SessionProvider>
     </I18nContext.Provider>
   );
 }

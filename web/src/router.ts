@@ -3,15 +3,49 @@ import { useEffect, useState } from 'preact/hooks';
 // Client-side routing with the History API. relais answers every GET outside
 // /api/ with index.html, so any of these paths can be loaded directly.
 
-export type Route = 'home' | 'signin' | 'questions' | 'communities' | 'people' | 'notfound';
+export type Route =
+  | 'home'
+  | 'signin'
+  | 'resetPassword'
+  | 'questions'
+  | 'me'
+  | 'people'
+  | 'person'
+  | 'communities'
+  | 'communityNew'
+  | 'community'
+  | 'admin'
+  | 'adminUsers'
+  | 'adminTokens'
+  | 'adminAudit'
+  | 'notfound';
 
-const ROUTES: Readonly<Record<string, Route>> = {
-  '/': 'home',
-  '/signin': 'signin',
-  '/questions': 'questions',
-  '/communities': 'communities',
-  '/people': 'people',
-};
+export interface Match {
+  route: Route;
+  /** Values of the pattern's `:name` segments. */
+  params: Readonly<Record<string, string>>;
+}
+
+// Matched in order, so '/communities/new' comes before '/communities/:id'. A `:name`
+// segment matches a positive integer id only: anything else is the not-found view.
+const ROUTES: ReadonlyArray<readonly [string, Route]> = [
+  ['/', 'home'],
+  ['/signin', 'signin'],
+  ['/reset-password', 'resetPassword'],
+  ['/questions', 'questions'],
+  ['/me', 'me'],
+  ['/people', 'people'],
+  ['/people/:id', 'person'],
+  ['/communities', 'communities'],
+  ['/communities/new', 'communityNew'],
+  ['/communities/:id', 'community'],
+  ['/admin', 'admin'],
+  ['/admin/users', 'adminUsers'],
+  ['/admin/tokens', 'adminTokens'],
+  ['/admin/audit', 'adminAudit'],
+];
+
+const ID_SEGMENT = /^[1-9][0-9]{0,17}$/;
 
 const CHANGE_EVENT = 'relais:navigate';
 
@@ -20,33 +54,82 @@ export function currentPath(): string {
   return window.location.pathname.replace(/\/+$/, '') || '/';
 }
 
-export function matchRoute(path: string): Route {
-  return Object.prototype.hasOwnProperty.call(ROUTES, path) ? ROUTES[path]! : 'notfound';
+export function matchRoute(path: string): Match {
+  const segments = path.split('/');
+  for (const [pattern, route] of ROUTES) {
+    const parts = pattern.split('/');
+    if (parts.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < parts.length && ok; i++) {
+      const part = parts[i]!;
+      const segment = segments[i]!;
+      if (part.startsWith(':')) {
+        if (ID_SEGMENT.test(segment)) params[part.slice(1)] = segment;
+        else ok = false;
+      } else if (part !== segment) {
+        ok = false;
+      }
+    }
+    if (ok) return { route, params };
+  }
+  return { route: 'notfound', params: {} };
 }
 
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
+/** Where the browser is now: path, query and fragment, as a `next` for the sign-in page. */
+export function currentLocation(): string {
+  return window.location.pathname + window.location.search + window.location.hash;
+}
+
+/**
+ * A `next` parameter made safe: only a path of this site ("/people?q=x"), never another
+ * origin ("//evil.example", "https://...") or a backslash trick; otherwise "/".
+ */
+export function safeNext(next: string | null | undefined): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/';
+  try {
+    const url = new URL(next, window.location.origin);
+    if (url.origin !== window.location.origin) return '/';
+    return url.pathname + url.search + url.hash;
+  } catch {
+    return '/';
+  }
+}
+
+export function navigate(to: string, options: { replace?: boolean; keepScroll?: boolean } = {}): void {
   const here = window.location.pathname + window.location.search + window.location.hash;
   if (to !== here) {
     if (options.replace) window.history.replaceState(null, '', to);
     else window.history.pushState(null, '', to);
   }
-  window.scrollTo(0, 0);
+  if (!options.keepScroll) window.scrollTo(0, 0);
   window.dispatchEvent(new Event(CHANGE_EVENT));
 }
 
-/** Re-renders the caller whenever the path changes (link, navigate() or back/forward). */
-export function usePath(): string {
-  const [path, setPath] = useState(currentPath);
+function useLocationValue(read: () => string): string {
+  const [value, setValue] = useState(read);
   useEffect(() => {
-    const update = () => setPath(currentPath());
+    const update = () => setValue(read());
     window.addEventListener('popstate', update);
     window.addEventListener(CHANGE_EVENT, update);
+    // A child's effect may have navigated before this listener was there.
+    update();
     return () => {
       window.removeEventListener('popstate', update);
       window.removeEventListener(CHANGE_EVENT, update);
     };
   }, []);
-  return path;
+  return value;
+}
+
+/** The current query string ("?q=x" or ""), re-rendering the caller when it changes. */
+export function useSearch(): string {
+  return useLocationValue(() => window.location.search);
+}
+
+/** Re-renders the caller whenever the path changes (link, navigate() or back/forward). */
+export function usePath(): string {
+  return useLocationValue(currentPath);
 }
 
 /**

@@ -1,7 +1,9 @@
 import { useI18n } from '../i18n';
+import { useTitle } from '../components/views';
 
 export function NotFoundPage({ path }: { path: string }) {
   const { t } = useI18n();
+  useTitle(t('notfound.title'));
   return (
     <section class="page" data-page="notfound">
       <h1 tabIndex={-1}>{t('notfound.title')}</h1>

@@ -1,6 +1,11 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { JSX } from 'preact';
+import { ApiError } from '../api';
 import { useI18n, type MessageKey } from '../i18n';
+import { navigate, safeNext, useSearch } from '../router';
+import { useSession } from '../session';
+import { errorText } from '../errors';
+import { useTitle } from '../components/views';
 
 type Field = 'email' | 'password';
 type Errors = Partial<Record<Field, MessageKey>>;
@@ -17,26 +22,61 @@ function validate(email: string, password: string): Errors {
 }
 
 /**
- * The sign-in form. It does not talk to the server yet (POST /api/v1/session comes
- * next); a valid submission only says that sign-in is not available.
- * Messages are kept as keys so they follow a language switch.
+ * The sign-in form: POST /api/v1/session, then on to `next` (a path of this site).
+ * Field messages are kept as keys so that they follow a language switch.
  */
 export function SignInPage() {
   const { t } = useI18n();
+  const session = useSession();
+  const search = useSearch();
+  const next = safeNext(new URLSearchParams(search).get('next'));
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<Errors>({});
-  const [status, setStatus] = useState<MessageKey | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<MessageKey | null>(null);
   const emailRef = useRef<HTMLInputElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
+  useTitle(t('signin.title'));
 
-  const onSubmit = (event: JSX.TargetedSubmitEvent<HTMLFormElement>) => {
+  // "You have signed out." / "Your session has ended.", once.
+  useEffect(() => {
+    const flash = session.takeFlash();
+    if (flash) setNotice(flash);
+  }, []);
+
+  // Already signed in (another tab, or the back button): go on.
+  useEffect(() => {
+    if (session.status === 'signed-in' && !busy) navigate(next, { replace: true });
+  }, [session.status]);
+
+  const onSubmit = async (event: JSX.TargetedSubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
+    if (busy) return;
     const found = validate(email, password);
     setErrors(found);
-    if (found.email) emailRef.current?.focus();
-    else if (found.password) passwordRef.current?.focus();
-    setStatus(found.email || found.password ? null : 'signin.unavailable');
+    setFailure(null);
+    if (found.email) {
+      emailRef.current?.focus();
+      return;
+    }
+    if (found.password) {
+      passwordRef.current?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      await session.signIn(email.trim(), password);
+      navigate(next, { replace: true });
+    } catch (err) {
+      setBusy(false);
+      setFailure(err);
+      if (err instanceof ApiError && err.code === 'invalid_credentials') {
+        setPassword('');
+        passwordRef.current?.focus();
+      }
+    }
   };
 
   const describedBy = (field: Field) => (errors[field] ? `signin-${field}-error` : undefined);
@@ -44,6 +84,7 @@ export function SignInPage() {
   return (
     <section class="page page-narrow" data-page="signin">
       <h1 tabIndex={-1}>{t('signin.title')}</h1>
+      {notice && <p class="notice">{t(notice)}</p>}
       <p>{t('signin.intro')}</p>
       <form class="form" method="post" noValidate onSubmit={onSubmit}>
         <div class="field">
@@ -88,13 +129,16 @@ export function SignInPage() {
             </p>
           )}
         </div>
-        <button type="submit" class="button">
-          {t('signin.submit')}
+        {failure !== null && (
+          <p class="form-error" role="alert">
+            {errorText(failure, t)}
+          </p>
+        )}
+        <button type="submit" class="button" aria-disabled={busy ? 'true' : undefined}>
+          {busy ? t('signin.busy') : t('signin.submit')}
         </button>
-        <p class="status" role="status">
-          {status ? t(status) : ''}
-        </p>
       </form>
+      <p class="muted small">{t('signin.forgot')}</p>
     </section>
   );
 }
