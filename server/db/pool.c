@@ -553,19 +553,9 @@ void db_pool_stats(const struct db_pool *pool, struct db_pool_stats *out)
 	}
 }
 
-bool db_pool_healthy(const struct db_pool *pool)
-{
-	return pool_has_live_connection(pool);
-}
-
 bool db_pool_unavailable(const struct db_pool *pool)
 {
 	return pool && pool->ever_failed && !pool_has_live_connection(pool);
-}
-
-void db_batch_free(struct db_batch *b)
-{
-	batch_free(b);
 }
 
 struct db_batch *db_batch_new(void)

@@ -57,16 +57,12 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
                             int64_t timeout_ms, const char *application_name);
 void db_pool_free(struct db_pool *pool);
 void db_pool_stats(const struct db_pool *pool, struct db_pool_stats *out);
-/* True when at least one connection is up. */
-bool db_pool_healthy(const struct db_pool *pool);
 /* True when no connection is up and the last attempt failed: requests fail at once. */
 bool db_pool_unavailable(const struct db_pool *pool);
 
 struct db_batch *db_batch_new(void);
 /* Adds a statement; values are copied (NULL means SQL NULL). */
 void db_batch_add(struct db_batch *batch, const struct db_stmt *stmt, const char *const *values);
-/* Frees a batch that will not be sent. */
-void db_batch_free(struct db_batch *batch);
 /* Sends the batch (ownership passes to the pool); `cb` may be NULL when nobody waits. */
 void db_batch_send(struct db_pool *pool, struct db_batch *batch, db_callback cb, void *arg);
 /* One statement: a batch of one. */

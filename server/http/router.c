@@ -12,14 +12,6 @@ static const struct {
     {HTTP_CONNECT, "CONNECT"},
 };
 
-int router_method_from_name(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_LEN(method_names); i++)
-		if (!strcmp(method_names[i].name, name))
-			return method_names[i].bit;
-	return 0;
-}
-
 const char *router_method_name(int method)
 {
 	for (size_t i = 0; i < ARRAY_LEN(method_names); i++)

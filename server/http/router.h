@@ -66,8 +66,6 @@ int router_match(const struct route *routes, size_t count, int method, const cha
 /* "GET, HEAD, POST" for an Allow header. */
 void router_format_allow(int methods, char *out, size_t outlen);
 
-/* Method bit from its name, 0 if unknown. */
-int router_method_from_name(const char *name);
 const char *router_method_name(int method);
 
 #endif
