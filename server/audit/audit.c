@@ -96,6 +96,7 @@ void audit_write(struct http_req *req, const char *action, const char *object_ty
 static void listed(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
+	long long *limit = req->route_state;
 	if (!http_req_release(req))
 		return;
 	if (result->status == DB_SQL_ERROR && result->sqlstate && !strncmp(result->sqlstate, "22", 2)) {
@@ -106,22 +107,12 @@ static void listed(const struct db_result *result, void *arg)
 		http_reply_db_error(req, result);
 		return;
 	}
-	const PGresult *r = result->results[0];
-	json_t *items = db_rows_json(r);
-	json_t *body = json_pack("{s:o}", "items", items);
-	size_t n = json_array_size(items);
-	long long limit = strtoll(http_query(req, "limit") ? http_query(req, "limit") : "50", NULL, 10);
-	if (n > 0 && (long long)n == limit)
-		json_object_set_new(body, "next_cursor",
-		                    json_string(arena_printf(&req->arena, "%lld", db_int(r, (int)n - 1, "id"))));
-	else
-		json_object_set_new(body, "next_cursor", json_null());
-	http_reply_json(req, 200, body);
+	http_reply_json(req, 200, http_page_json(req, result->results[0], *limit));
 }
 
 static bool numeric(const char *s)
 {
-	if (!s || !*s || strlen(s) > 18)
+	if (!*s || strlen(s) > 18)
 		return false;
 	for (; *s; s++)
 		if (*s < '0' || *s > '9')
@@ -131,17 +122,16 @@ static bool numeric(const char *s)
 
 void audit_list(struct http_req *req)
 {
-	const char *cursor = http_query(req, "cursor"), *actor = http_query(req, "actor_id"),
-	           *limit = http_query(req, "limit");
+	long long *limit = arena_alloc(&req->arena, sizeof *limit);
+	const char *cursor = http_query(req, "cursor"), *actor = http_query(req, "actor_id");
 	if ((cursor && !numeric(cursor)) || (actor && !numeric(actor))) {
 		http_reply_error(req, 400, "invalid_query", "cursor and actor_id are numbers.",
 		                 cursor && !numeric(cursor) ? "cursor" : "actor_id");
 		return;
 	}
-	if (limit && (!numeric(limit) || atoi(limit) < 1 || atoi(limit) > 200)) {
-		http_reply_error(req, 400, "invalid_query", "limit is a number from 1 to 200.", "limit");
+	if (!http_read_limit(req, limit))
 		return;
-	}
+	req->route_state = limit;
 	const char *values[] = {cursor,
 	                        actor,
 	                        http_query(req, "action"),
@@ -149,7 +139,7 @@ void audit_list(struct http_req *req)
 	                        http_query(req, "object_id"),
 	                        http_query(req, "since"),
 	                        http_query(req, "until"),
-	                        limit ? limit : "50"};
+	                        http_id_text(req, *limit)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_list, values, listed, req);
 }

@@ -119,11 +119,6 @@ void auth_session_register_statements(void)
 		db_register_statement(all[i]);
 }
 
-static char *id_text(struct http_req *req, long long id)
-{
-	return arena_printf(&req->arena, "%lld", id);
-}
-
 /* Audits and answers 429, returning true, when any counter of the rate statement's result
  * is over. The request is answered (and may be gone) when this returns true. */
 static bool rate_limited(struct http_req *req, const PGresult *r)
@@ -153,41 +148,46 @@ static void login_failed(struct http_req *req, long long user_id, const char *re
 {
 	struct db_batch *b = db_batch_new();
 	const char *email = json_string_value(json_object_get(req->json, "email"));
-	audit_add_as(b, req, user_id ? id_text(req, user_id) : NULL, "login.failed", "user",
-	             user_id ? id_text(req, user_id) : "", json_pack("{s:s, s:s}", "email", email, "reason", reason));
+	audit_add_as(b, req, user_id ? http_id_text(req, user_id) : NULL, "login.failed", "user",
+	             user_id ? http_id_text(req, user_id) : "", json_pack("{s:s, s:s}", "email", email, "reason", reason));
 	db_batch_send(req->worker->db, b, NULL, NULL);
 	http_reply_error(req, 401, "invalid_credentials", "The e-mail or the password is wrong.", NULL);
 }
 
-static void login_done(const struct db_result *result, void *arg)
+/* Adds a new session for `user_id` to `b`: its token and CSRF token go into `l`. */
+static void add_new_session(struct http_req *req, struct db_batch *b, struct login *l, const char *user_id)
+{
+	char hash[AUTH_HASH_PARAM_LEN];
+	auth_new_secret(l->token);
+	auth_new_secret(l->csrf);
+	auth_secret_param(l->token, hash);
+	const char *v[] = {user_id, hash, l->csrf, http_id_text(req, req->worker->cfg->session_absolute_ms / 1000),
+	                   req->client_ip, http_header(req, "User-Agent")};
+	db_batch_add(b, &stmt_session_insert, v);
+}
+
+/* The batch that made a session is done: set the cookie and answer the CSRF token (and the
+ * user, for a sign-in). The token is wiped whatever happens. */
+static void session_started(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
 	struct login *l = req->route_state;
-	if (!http_req_release(req)) {
-		sodium_memzero(l->token, sizeof l->token);
-		return;
+	if (http_db_answered(req, result)) {
+		auth_set_session_cookie(req, l->token, req->worker->cfg->session_absolute_ms / 1000);
+		json_t *body = json_pack("{s:s}", "csrf_token", l->csrf);
+		if (l->user_json)
+			json_object_set_new(body, "user", json_loads(l->user_json, 0, NULL));
+		http_reply_json(req, 200, body);
 	}
-	if (result->status != DB_OK) {
-		sodium_memzero(l->token, sizeof l->token);
-		http_reply_db_error(req, result);
-		return;
-	}
-	auth_set_session_cookie(req, l->token, req->worker->cfg->session_absolute_ms / 1000);
 	sodium_memzero(l->token, sizeof l->token);
-	json_t *user = json_loads(l->user_json, 0, NULL);
-	http_reply_json(req, 200, json_pack("{s:o, s:s}", "user", user, "csrf_token", l->csrf));
 }
 
 /* A new session for the user, replacing the one the browser had (no session fixation). */
 static void login_create_session(struct http_req *req, const char *new_hash)
 {
 	struct login *l = req->route_state;
-	char hash[AUTH_HASH_PARAM_LEN], old_hash[AUTH_HASH_PARAM_LEN];
-	auth_new_secret(l->token);
-	auth_new_secret(l->csrf);
-	auth_secret_param(l->token, hash);
-	const char *user_id = id_text(req, l->user_id);
-	const char *max_age = id_text(req, (long long)(req->worker->cfg->session_absolute_ms / 1000));
+	char old_hash[AUTH_HASH_PARAM_LEN];
+	const char *user_id = http_id_text(req, l->user_id);
 	struct db_batch *b = db_batch_new();
 	const char *old = http_cookie(req, auth_cookie_name());
 	if (old) {
@@ -195,8 +195,7 @@ static void login_create_session(struct http_req *req, const char *new_hash)
 		const char *v[] = {old_hash};
 		db_batch_add(b, &stmt_session_delete_by_hash, v);
 	}
-	const char *v[] = {user_id, hash, l->csrf, max_age, req->client_ip, http_header(req, "User-Agent")};
-	db_batch_add(b, &stmt_session_insert, v);
+	add_new_session(req, b, l, user_id);
 	if (new_hash) {
 		const char *r[] = {user_id, new_hash};
 		db_batch_add(b, &stmt_rehash, r);
@@ -207,7 +206,7 @@ static void login_create_session(struct http_req *req, const char *new_hash)
 	                                     json_string_value(json_object_get(req->json, "email")))};
 	db_batch_add(b, &stmt_rate_refund, refund);
 	http_req_hold(req);
-	db_batch_send(req->worker->db, b, login_done, req);
+	db_batch_send(req->worker->db, b, session_started, req);
 }
 
 static void login_rehashed(struct http_req *req, const char *hash)
@@ -296,7 +295,7 @@ static void logged_out(const struct db_result *result, void *arg)
 void auth_logout(struct http_req *req)
 {
 	struct db_batch *b = db_batch_new();
-	const char *v[] = {id_text(req, req->who.session_id)};
+	const char *v[] = {http_id_text(req, req->who.session_id)};
 	db_batch_add(b, &stmt_session_delete, v);
 	audit_add(b, req, "logout", "session", v[0], NULL);
 	http_req_hold(req);
@@ -315,7 +314,7 @@ static void sessions_listed(const struct db_result *result, void *arg)
 
 void auth_sessions_list(struct http_req *req)
 {
-	const char *v[] = {id_text(req, req->who.user_id), id_text(req, req->who.session_id)};
+	const char *v[] = {http_id_text(req, req->who.user_id), http_id_text(req, req->who.session_id)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_sessions_list, v, sessions_listed, req);
 }
@@ -340,30 +339,12 @@ void auth_session_revoke(struct http_req *req)
 	const char *a[4];
 	audit_actor_params(req, a);
 	/* Only the caller's own sessions: another user's id is simply not found. */
-	const char *v[] = {id, id_text(req, req->who.user_id), a[0], a[1], a[2], a[3]};
+	const char *v[] = {id, http_id_text(req, req->who.user_id), a[0], a[1], a[2], a[3]};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_session_revoke, v, session_revoked, req);
 }
 
 /* --- POST /api/v1/me/password ------------------------------------------------------------------ */
-
-static void password_changed(const struct db_result *result, void *arg)
-{
-	struct http_req *req = arg;
-	struct login *l = req->route_state;
-	if (!http_req_release(req)) {
-		sodium_memzero(l->token, sizeof l->token);
-		return;
-	}
-	if (result->status != DB_OK) {
-		sodium_memzero(l->token, sizeof l->token);
-		http_reply_db_error(req, result);
-		return;
-	}
-	auth_set_session_cookie(req, l->token, req->worker->cfg->session_absolute_ms / 1000);
-	sodium_memzero(l->token, sizeof l->token);
-	http_reply_json(req, 200, json_pack("{s:s}", "csrf_token", l->csrf));
-}
 
 static void new_password_hashed(struct http_req *req, const char *hash)
 {
@@ -375,28 +356,22 @@ static void new_password_hashed(struct http_req *req, const char *hash)
 	struct login *l = arena_alloc(&req->arena, sizeof *l);
 	memset(l, 0, sizeof *l);
 	req->route_state = l;
-	char token_hash[AUTH_HASH_PARAM_LEN];
-	auth_new_secret(l->token);
-	auth_new_secret(l->csrf);
-	auth_secret_param(l->token, token_hash);
-	const char *user_id = id_text(req, req->who.user_id);
+	const char *user_id = http_id_text(req, req->who.user_id);
 	struct db_batch *b = db_batch_new();
 	const char *set[] = {user_id, hash};
 	db_batch_add(b, &stmt_password_set, set);
 	const char *kill[] = {user_id};
 	db_batch_add(b, &stmt_sessions_of_user_delete, kill);
-	const char *v[] = {user_id, token_hash, l->csrf, id_text(req, (long long)(req->worker->cfg->session_absolute_ms / 1000)),
-	                   req->client_ip, http_header(req, "User-Agent")};
-	db_batch_add(b, &stmt_session_insert, v);
+	add_new_session(req, b, l, user_id);
 	audit_add(b, req, "password.changed", "user", user_id, NULL);
 	http_req_hold(req);
-	db_batch_send(req->worker->db, b, password_changed, req);
+	db_batch_send(req->worker->db, b, session_started, req);
 }
 
 static void current_password_checked(struct http_req *req, bool ok, bool needs_rehash)
 {
 	if (!ok) {
-		audit_write(req, "password.change_failed", "user", id_text(req, req->who.user_id), NULL);
+		audit_write(req, "password.change_failed", "user", http_id_text(req, req->who.user_id), NULL);
 		http_reply_error(req, 422, "invalid_field", "The current password is wrong.", "current_password");
 		return;
 	}
@@ -433,7 +408,7 @@ void auth_password_change(struct http_req *req)
 	}
 	if (!auth_password_acceptable(req, "new_password", json_string_value(next)))
 		return;
-	const char *v[] = {id_text(req, req->who.user_id)};
+	const char *v[] = {http_id_text(req, req->who.user_id)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_password_of, v, password_loaded, req);
 }
@@ -474,7 +449,7 @@ void auth_reset_create(struct http_req *req)
 	}
 	char hours[8];
 	snprintf(hours, sizeof hours, "%d", RESET_LINK_HOURS);
-	const char *v[] = {id, hash, id_text(req, req->who.user_id), hours, req->client_ip, req->request_id};
+	const char *v[] = {id, hash, http_id_text(req, req->who.user_id), hours, req->client_ip, req->request_id};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_reset_create, v, reset_created, req);
 }

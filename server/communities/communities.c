@@ -190,21 +190,21 @@ static void listed(const struct db_result *result, void *arg)
 	long long *limit = req->route_state;
 	if (!http_db_answered(req, result))
 		return;
-	http_reply_json(req, 200, page_json(req, result->results[0], *limit));
+	http_reply_json(req, 200, http_page_json(req, result->results[0], *limit));
 }
 
 void communities_list(struct http_req *req)
 {
 	long long *limit = arena_alloc(&req->arena, sizeof *limit);
 	const char *cursor = http_query(req, "cursor");
-	if (!read_limit(req, limit))
+	if (!http_read_limit(req, limit))
 		return;
 	if (cursor && (strspn(cursor, "0123456789") != strlen(cursor) || !*cursor || strlen(cursor) > 18)) {
 		http_reply_error(req, 400, "invalid_query", "cursor is a number.", "cursor");
 		return;
 	}
 	req->route_state = limit;
-	const char *v[] = {id_string(req, req->who.user_id), is_admin(req), cursor, id_string(req, *limit)};
+	const char *v[] = {http_id_text(req, req->who.user_id), is_admin(req), cursor, http_id_text(req, *limit)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_list, v, listed, req);
 }
@@ -267,12 +267,12 @@ void communities_create(struct http_req *req)
 		auth_deny(req, "Communities are created by a person, not a token.");
 		return;
 	}
-	const char *creator = id_string(req, req->who.user_id);
+	const char *creator = http_id_text(req, req->who.user_id);
 	const char *a[4];
 	audit_actor_params(req, a);
 	const char *v[] = {slug,    name,    description,
 	                   visibility, topics, creator,
-	                   has_manager ? id_string(req, manager) : creator,
+	                   has_manager ? http_id_text(req, manager) : creator,
 	                   a[0],    a[1],    a[2],
 	                   a[3]};
 	http_req_hold(req);
@@ -299,7 +299,7 @@ void communities_get(struct http_req *req)
 	const char *id;
 	if (!http_path_id(req, "id", &id))
 		return;
-	const char *v[] = {id, id_string(req, req->who.user_id), is_admin(req)};
+	const char *v[] = {id, http_id_text(req, req->who.user_id), is_admin(req)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_get, v, got, req);
 }
@@ -331,7 +331,7 @@ void communities_update(struct http_req *req)
 	    !input_enum(req, "visibility", visibilities, INPUT_OPTIONAL, &visibility) ||
 	    !read_string_array(req, "topics", 50, valid_tag, &topics, &has_topics))
 		return;
-	const char *who = id_string(req, req->who.user_id);
+	const char *who = http_id_text(req, req->who.user_id);
 	struct db_batch *b = db_batch_new();
 	const char *a[] = {id, who, is_admin(req)};
 	db_batch_add(b, &stmt_access, a);
@@ -375,7 +375,7 @@ static void access_checked(const struct db_result *result, void *arg)
 static void with_access(struct http_req *req, struct member_op *op)
 {
 	req->route_state = op;
-	const char *v[] = {op->community_id, id_string(req, req->who.user_id), is_admin(req)};
+	const char *v[] = {op->community_id, http_id_text(req, req->who.user_id), is_admin(req)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_access, v, access_checked, req);
 }
@@ -400,7 +400,7 @@ static void members_listed(const struct db_result *result, void *arg)
 		http_reply_db_error(req, result);
 		return;
 	}
-	http_reply_json(req, 200, page_json(req, result->results[0], op->limit));
+	http_reply_json(req, 200, http_page_json(req, result->results[0], op->limit));
 }
 
 static void list_members(struct http_req *req, const PGresult *access)
@@ -411,7 +411,7 @@ static void list_members(struct http_req *req, const PGresult *access)
 		forbidden(req, "Only the community's managers see its requests and invitations.");
 		return;
 	}
-	const char *v[] = {op->community_id, op->status, op->cursor, id_string(req, op->limit)};
+	const char *v[] = {op->community_id, op->status, op->cursor, http_id_text(req, op->limit)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_members, v, members_listed, req);
 }
@@ -422,7 +422,7 @@ void communities_members(struct http_req *req)
 	struct member_op *op = arena_alloc(&req->arena, sizeof *op);
 	memset(op, 0, sizeof *op);
 	const char *status = http_query(req, "status");
-	if (!http_path_id(req, "id", &op->community_id) || !read_limit(req, &op->limit))
+	if (!http_path_id(req, "id", &op->community_id) || !http_read_limit(req, &op->limit))
 		return;
 	op->status = "active";
 	if (status) {
@@ -508,7 +508,7 @@ static void joined(const struct db_result *result, void *arg)
 static void join(struct http_req *req, const PGresult *access)
 {
 	struct member_op *op = req->route_state;
-	const char *me = id_string(req, req->who.user_id);
+	const char *me = http_id_text(req, req->who.user_id);
 	const char *invited = db_value(access, 0, "my_status");
 	/* A secret community is joined only by invitation. */
 	if (!strcmp(db_value(access, 0, "visibility"), "secret") && !invited) {
@@ -531,7 +531,7 @@ static void left(struct http_req *req, const PGresult *access)
 		http_reply_error(req, 409, "not_member", "You are not in this community.", NULL);
 		return;
 	}
-	op->user_id = id_string(req, req->who.user_id);
+	op->user_id = http_id_text(req, req->who.user_id);
 	op->gone = true;
 	change_membership(req, &stmt_leave, NULL, "last_manager", "The last manager cannot leave; name another manager first.");
 }
@@ -610,7 +610,7 @@ void communities_invite(struct http_req *req)
 	long long user = 0;
 	if (!op || !input_only(req, fields) || !input_int(req, "user_id", 1, INT64_MAX, INPUT_REQUIRED, &user, NULL))
 		return;
-	op->user_id = id_string(req, user);
+	op->user_id = http_id_text(req, user);
 	op->act = invite;
 	with_access(req, op);
 }

@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -326,6 +327,17 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "invalid value for listen: \"%s\" (host:port)", cfg->listen);
 		return false;
 	}
+	/* A mistyped proxy address would silently leave X-Forwarded-For ignored. */
+	char *proxies = xstrdup(cfg->trusted_proxies), *save = NULL;
+	for (char *t = strtok_r(proxies, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		unsigned char addr[16];
+		if (inet_pton(AF_INET, t, addr) != 1 && inet_pton(AF_INET6, t, addr) != 1) {
+			snprintf(err, errlen, "invalid value for trusted_proxies: \"%s\" is not an IP address", t);
+			free(proxies);
+			return false;
+		}
+	}
+	free(proxies);
 	if (!cfg->data_dir[0]) {
 		snprintf(err, errlen, "invalid value for data_dir: it must not be empty");
 		return false;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "db/rows.h"
 #include "http/internal.h"
 
 const char *http_param(struct http_req *req, const char *name)
@@ -174,4 +175,41 @@ bool http_path_id(struct http_req *req, const char *name, const char **out)
 	}
 	*out = v;
 	return true;
+}
+
+const char *http_id_text(struct http_req *req, long long id)
+{
+	return arena_printf(&req->arena, "%lld", id);
+}
+
+bool http_read_limit(struct http_req *req, long long *limit)
+{
+	const char *v = http_query(req, "limit");
+	*limit = 50;
+	if (!v)
+		return true;
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (*end || n < 1 || n > 200) {
+		http_reply_error(req, 400, "invalid_query", "limit is a number from 1 to 200.", "limit");
+		return false;
+	}
+	*limit = n;
+	return true;
+}
+
+json_t *http_page_json(struct http_req *req, const PGresult *r, long long limit)
+{
+	json_t *items = db_rows_json(r);
+	size_t n = json_array_size(items);
+	json_t *cursor = json_null();
+	if (n > 0 && (long long)n == limit) {
+		const char *c = db_value(r, (int)n - 1, "cursor");
+		cursor = json_string(c ? c : http_id_text(req, db_int(r, (int)n - 1, "id")));
+	}
+	/* The cursor column is for paging only. */
+	size_t i;
+	json_t *item;
+	json_array_foreach(items, i, item) json_object_del(item, "cursor");
+	return json_pack("{s:o, s:o}", "items", items, "next_cursor", cursor);
 }

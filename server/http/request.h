@@ -90,6 +90,14 @@ bool http_db_answered(struct http_req *req, const struct db_result *result) MUST
 /* A positive integer path parameter; answers 404 (and returns false) otherwise. */
 bool http_path_id(struct http_req *req, const char *name, const char **out) MUST_USE;
 
+/* An integer as text in the arena (for statement parameters). */
+const char *http_id_text(struct http_req *req, long long id);
+/* The `limit` query parameter, 1 to 200, default 50; answers 400 otherwise. */
+bool http_read_limit(struct http_req *req, long long *limit) MUST_USE;
+/* {"items": rows, "next_cursor": ...}: the cursor is the last row's `cursor` column (left
+ * out of the items) or its id, when the page is full; null otherwise. */
+json_t *http_page_json(struct http_req *req, const PGresult *r, long long limit);
+
 /* Async work: hold before starting it, release in its callback (returns false when the
  * request is gone, in which case the callback must not answer). */
 void http_req_hold(struct http_req *req);

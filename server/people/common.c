@@ -8,11 +8,6 @@
 #include "http/input.h"
 #include "http/request.h"
 
-const char *id_string(struct http_req *req, long long id)
-{
-	return arena_printf(&req->arena, "%lld", id);
-}
-
 bool valid_tag(const char *s)
 {
 	size_t n = strlen(s);
@@ -79,41 +74,10 @@ bool read_expertise(struct http_req *req, const char *field, const char **tags, 
 			if (!strcmp(json_string_value(json_object_get(json_array_get(arr, j), "tag")), json_string_value(tag)))
 				return input_fail(req, field, "A tag appears twice.");
 		t = append_element(req, t, json_string_value(tag));
-		l = append_element(req, l, id_string(req, json_integer_value(level)));
+		l = append_element(req, l, http_id_text(req, json_integer_value(level)));
 	}
 	*tags = t;
 	*levels = l;
 	return true;
 }
 
-bool read_limit(struct http_req *req, long long *limit)
-{
-	const char *v = http_query(req, "limit");
-	*limit = 50;
-	if (!v)
-		return true;
-	char *end;
-	long long n = strtoll(v, &end, 10);
-	if (*end || n < 1 || n > 200) {
-		http_reply_error(req, 400, "invalid_query", "limit is a number from 1 to 200.", "limit");
-		return false;
-	}
-	*limit = n;
-	return true;
-}
-
-json_t *page_json(struct http_req *req, const PGresult *r, long long limit)
-{
-	json_t *items = db_rows_json(r);
-	size_t n = json_array_size(items);
-	json_t *cursor = json_null();
-	if (n > 0 && (long long)n == limit) {
-		const char *c = db_value(r, (int)n - 1, "cursor");
-		cursor = json_string(c ? c : id_string(req, db_int(r, (int)n - 1, "id")));
-	}
-	/* The cursor column is for paging only. */
-	size_t i;
-	json_t *item;
-	json_array_foreach(items, i, item) json_object_del(item, "cursor");
-	return json_pack("{s:o, s:o}", "items", items, "next_cursor", cursor);
-}

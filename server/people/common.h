@@ -9,7 +9,6 @@
 
 struct http_req;
 
-const char *id_string(struct http_req *req, long long id);
 /* Expertise tags: [{"tag": "billing", "level": 1..5}, ...] into two array literals for
  * unnest($n::text[], $m::int[]); answers 422 naming `field` when malformed. */
 bool read_expertise(struct http_req *req, const char *field, const char **tags, const char **levels) MUST_USE;
@@ -18,8 +17,5 @@ bool read_string_array(struct http_req *req, const char *field, size_t max_items
                        const char **literal, bool *present) MUST_USE;
 bool valid_tag(const char *s);
 bool valid_language(const char *s);
-/* Cursor pagination helpers: "next_cursor" is the last row's id when the page is full. */
-json_t *page_json(struct http_req *req, const PGresult *r, long long limit);
-bool read_limit(struct http_req *req, long long *limit) MUST_USE;
 
 #endif

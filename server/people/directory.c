@@ -127,7 +127,7 @@ static void page_listed(const struct db_result *result, void *arg)
 		http_reply_db_error(req, result);
 		return;
 	}
-	http_reply_json(req, 200, page_json(req, result->results[0], p->limit));
+	http_reply_json(req, 200, http_page_json(req, result->results[0], p->limit));
 }
 
 void people_directory(struct http_req *req)
@@ -136,10 +136,10 @@ void people_directory(struct http_req *req)
 	const char *q, *department, *expertise, *cursor;
 	if (!query_param(req, "q", 200, &q) || !query_param(req, "department", 100, &department) ||
 	    !query_param(req, "expertise", 48, &expertise) || !query_param(req, "cursor", 400, &cursor) ||
-	    !read_limit(req, &p->limit))
+	    !http_read_limit(req, &p->limit))
 		return;
 	req->route_state = p;
-	const char *v[] = {q, department, expertise, cursor, id_string(req, p->limit)};
+	const char *v[] = {q, department, expertise, cursor, http_id_text(req, p->limit)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_directory, v, page_listed, req);
 }
@@ -164,7 +164,7 @@ void people_profile(struct http_req *req)
 	if (!http_path_id(req, "id", &id))
 		return;
 	bool admin = (req->who.role && !strcmp(req->who.role, "admin")) || (req->who.scopes & SCOPE_ADMIN);
-	const char *v[] = {id, id_string(req, req->who.user_id), admin ? "true" : "false"};
+	const char *v[] = {id, http_id_text(req, req->who.user_id), admin ? "true" : "false"};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_profile, v, profile_loaded, req);
 }
@@ -176,10 +176,10 @@ void people_users_list(struct http_req *req)
 	struct page *p = arena_alloc(&req->arena, sizeof *p);
 	const char *cursor, *role, *status, *q;
 	if (!query_param(req, "cursor", 18, &cursor) || !query_param(req, "role", 16, &role) ||
-	    !query_param(req, "status", 16, &status) || !query_param(req, "q", 200, &q) || !read_limit(req, &p->limit))
+	    !query_param(req, "status", 16, &status) || !query_param(req, "q", 200, &q) || !http_read_limit(req, &p->limit))
 		return;
 	req->route_state = p;
-	const char *v[] = {cursor, role, status, q, id_string(req, p->limit)};
+	const char *v[] = {cursor, role, status, q, http_id_text(req, p->limit)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_users, v, page_listed, req);
 }

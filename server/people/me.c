@@ -97,7 +97,7 @@ static void me_loaded(const struct db_result *result, void *arg)
 
 void people_me(struct http_req *req)
 {
-	const char *v[] = {id_string(req, req->who.user_id)};
+	const char *v[] = {http_id_text(req, req->who.user_id)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_me, v, me_loaded, req);
 }
@@ -177,14 +177,14 @@ void people_me_update(struct http_req *req)
 	    !read_string_array(req, "languages", 20, valid_language, &languages, &has_languages) ||
 	    !input_int(req, "weekly_cap", 0, 1000, INPUT_OPTIONAL, &cap, &has_cap) || !read_working_hours(req, &hours))
 		return;
-	const char *v[] = {id_string(req, req->who.user_id),
+	const char *v[] = {http_id_text(req, req->who.user_id),
 	                   name,
 	                   department,
 	                   title,
 	                   locale,
 	                   tz,
 	                   languages,
-	                   has_cap ? id_string(req, cap) : NULL,
+	                   has_cap ? http_id_text(req, cap) : NULL,
 	                   hours};
 	struct db_batch *b = db_batch_new();
 	db_batch_add(b, &stmt_update, v);
@@ -231,7 +231,7 @@ void people_me_expertise(struct http_req *req)
 	const char *tags, *levels;
 	if (!read_expertise_body(req, &tags, &levels))
 		return;
-	save_expertise(req, id_string(req, req->who.user_id), tags, levels);
+	save_expertise(req, http_id_text(req, req->who.user_id), tags, levels);
 }
 
 struct expertise_edit {
@@ -264,7 +264,7 @@ void people_person_expertise(struct http_req *req)
 	if (!http_path_id(req, "id", &e->user_id) || !read_expertise_body(req, &e->tags, &e->levels))
 		return;
 	req->route_state = e;
-	const char *v[] = {id_string(req, req->who.user_id), e->user_id,
+	const char *v[] = {http_id_text(req, req->who.user_id), e->user_id,
 	                   req->who.role && !strcmp(req->who.role, "admin") ? "true" : "false"};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_may_edit_expertise, v, expertise_permission, req);
@@ -282,7 +282,7 @@ static void ooo_listed(const struct db_result *result, void *arg)
 
 void people_ooo_list(struct http_req *req)
 {
-	const char *v[] = {id_string(req, req->who.user_id)};
+	const char *v[] = {http_id_text(req, req->who.user_id)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_ooo_list, v, ooo_listed, req);
 }
@@ -343,7 +343,7 @@ void people_ooo_create(struct http_req *req)
 	const char *s1[] = {starts}, *s2[] = {ends};
 	db_batch_add(b, &stmt_check_time, s1);
 	db_batch_add(b, &stmt_check_time, s2);
-	const char *v[] = {id_string(req, req->who.user_id), starts, ends, note ? note : ""};
+	const char *v[] = {http_id_text(req, req->who.user_id), starts, ends, note ? note : ""};
 	db_batch_add(b, &stmt_ooo_create, v);
 	http_req_hold(req);
 	db_batch_send(req->worker->db, b, ooo_created, req);
@@ -366,7 +366,7 @@ void people_ooo_delete(struct http_req *req)
 	const char *id;
 	if (!http_path_id(req, "id", &id))
 		return;
-	const char *v[] = {id, id_string(req, req->who.user_id)};
+	const char *v[] = {id, http_id_text(req, req->who.user_id)};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_ooo_delete, v, ooo_deleted, req);
 }

@@ -86,6 +86,7 @@ test('a bad value is an error naming the key, from the file or the environment',
     ['', { RELAIS_WORKERS: '-1' }, /RELAIS_WORKERS: invalid value for workers/],
     ['', { RELAIS_DB_POOL_SIZE: '0' }, /invalid value for db_pool_size/],
     ['', { RELAIS_LOG_LEVEL: 'loud' }, /invalid value for log_level/],
+    ['trusted_proxies = 10.0.0.1, proxy.local\n', {}, /invalid value for trusted_proxies: "proxy.local"/],
     ['[elsewhere]\nworkers = 2\n', {}, /unknown section \[elsewhere\]/],
   ];
   for (const [content, env, pattern] of cases) {

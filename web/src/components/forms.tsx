@@ -6,7 +6,7 @@ import type {
 } from 'preact';
 import { useCallback, useState } from 'preact/hooks';
 import { ApiError } from '../api';
-import { useI18n } from '../i18n';
+import { useI18n, type MessageKey } from '../i18n';
 import { errorText, fieldErrorText } from '../errors';
 
 /** Focuses the element with this id once the current render is on screen. */
@@ -250,4 +250,55 @@ export function SubmitButton({ busy, label, busyLabel }: { busy: boolean; label:
       {busy ? (busyLabel ?? t('common.working')) : label}
     </button>
   );
+}
+
+/** The new password and its confirmation, as the password change and the reset link ask them. */
+export function NewPasswordFields({
+  ids,
+  value,
+  onValue,
+  confirm,
+  onConfirm,
+  errors,
+}: {
+  ids: { password: string; confirm: string };
+  value: string;
+  onValue: (value: string) => void;
+  confirm: string;
+  onConfirm: (value: string) => void;
+  errors: { password?: string | undefined; confirm?: string | undefined };
+}) {
+  const { t } = useI18n();
+  return (
+    <>
+      <TextField
+        id={ids.password}
+        label={t('password.new')}
+        hint={t('password.rule')}
+        type="password"
+        autoComplete="new-password"
+        required
+        value={value}
+        onValue={onValue}
+        error={errors.password}
+      />
+      <TextField
+        id={ids.confirm}
+        label={t('password.confirm')}
+        type="password"
+        autoComplete="new-password"
+        required
+        value={confirm}
+        onValue={onConfirm}
+        error={errors.confirm}
+      />
+    </>
+  );
+}
+
+/** The browser-side check of a new password: the server's minimum, and the two entries match. */
+export function newPasswordProblem(value: string, confirm: string): { field: 'password' | 'confirm'; message: MessageKey } | null {
+  if (value.length < 10) return { field: 'password', message: 'error.passwordShort' };
+  if (confirm !== value) return { field: 'confirm', message: 'password.mismatch' };
+  return null;
 }

@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { ApiError, apiFetch } from '../api';
 import { useI18n } from '../i18n';
 import { useSearch } from '../router';
-import { FormError, SubmitButton, TextField, useFormErrors } from '../components/forms';
+import { FormError, NewPasswordFields, SubmitButton, newPasswordProblem, useFormErrors } from '../components/forms';
 import { useTitle } from '../components/views';
 
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
@@ -26,8 +26,8 @@ export function ResetPasswordPage() {
     event.preventDefault();
     if (busy) return;
     const errors: Partial<Record<Field, string>> = {};
-    if (password.length < 10) errors.password = t('error.passwordShort');
-    else if (confirm !== password) errors.confirm = t('password.mismatch');
+    const problem = newPasswordProblem(password, confirm);
+    if (problem) errors[problem.field] = t(problem.message);
     if (form.check(errors, FIELDS)) return;
     setBusy(true);
     try {
@@ -59,26 +59,13 @@ export function ResetPasswordPage() {
         <>
           <p>{t('reset.intro')}</p>
           <form class="form" method="post" noValidate onSubmit={onSubmit}>
-            <TextField
-              id="reset-password"
-              label={t('password.new')}
-              hint={t('password.rule')}
-              type="password"
-              autoComplete="new-password"
-              required
+            <NewPasswordFields
+              ids={{ password: 'reset-password', confirm: 'reset-confirm' }}
               value={password}
               onValue={setPassword}
-              error={form.fieldErrors.password}
-            />
-            <TextField
-              id="reset-confirm"
-              label={t('password.confirm')}
-              type="password"
-              autoComplete="new-password"
-              required
-              value={confirm}
-              onValue={setConfirm}
-              error={form.fieldErrors.confirm}
+              confirm={confirm}
+              onConfirm={setConfirm}
+              errors={form.fieldErrors}
             />
             <FormError message={form.formError} />
             <SubmitButton busy={busy} label={t('reset.submit')} />

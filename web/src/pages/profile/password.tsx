@@ -3,7 +3,7 @@ import type { JSX } from 'preact';
 import { apiFetch, setCsrfToken } from '../../api';
 import { useI18n, type MessageKey } from '../../i18n';
 import { useSession } from '../../session';
-import { FormError, Status, SubmitButton, TextField, useFormErrors } from '../../components/forms';
+import { FormError, NewPasswordFields, Status, SubmitButton, TextField, newPasswordProblem, useFormErrors } from '../../components/forms';
 
 const FIELDS = ['current_password', 'new_password', 'confirm'] as const;
 type Field = (typeof FIELDS)[number];
@@ -25,8 +25,8 @@ export function PasswordSection({ onChanged }: { onChanged: () => void }) {
     setStatus(null);
     const errors: Partial<Record<Field, string>> = {};
     if (current === '') errors.current_password = t('form.required');
-    if (next.length < 10) errors.new_password = t('error.passwordShort');
-    else if (confirm !== next) errors.confirm = t('password.mismatch');
+    const problem = newPasswordProblem(next, confirm);
+    if (problem) errors[problem.field === 'password' ? 'new_password' : 'confirm'] = t(problem.message);
     if (form.check(errors, FIELDS)) return;
     setBusy(true);
     try {
@@ -65,26 +65,13 @@ export function PasswordSection({ onChanged }: { onChanged: () => void }) {
           error={form.fieldErrors.current_password}
         />
         <div class="field-row">
-          <TextField
-            id="password-new_password"
-            label={t('password.new')}
-            hint={t('password.rule')}
-            type="password"
-            autoComplete="new-password"
-            required
+          <NewPasswordFields
+            ids={{ password: 'password-new_password', confirm: 'password-confirm' }}
             value={next}
             onValue={setNext}
-            error={form.fieldErrors.new_password}
-          />
-          <TextField
-            id="password-confirm"
-            label={t('password.confirm')}
-            type="password"
-            autoComplete="new-password"
-            required
-            value={confirm}
-            onValue={setConfirm}
-            error={form.fieldErrors.confirm}
+            confirm={confirm}
+            onConfirm={setConfirm}
+            errors={{ password: form.fieldErrors.new_password, confirm: form.fieldErrors.confirm }}
           />
         </div>
         <FormError message={form.formError} />
