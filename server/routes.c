@@ -7,8 +7,11 @@
 #include "communities/communities.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "jobs/jobs.h"
+#include "notify/events.h"
 #include "ops/ops.h"
 #include "people/people.h"
+#include "questions/questions.h"
 
 #define GET HTTP_GET
 #define POST HTTP_POST
@@ -64,6 +67,61 @@ const struct route http_routes[] = {
     {DELETE, "/api/v1/communities/{id}/members/{user_id}", communities_remove, "community_remove", ACCESS_SESSION,
      BODY_NONE, 0, true},
 
+    /* channels (docs/questions.md) */
+    {GET, "/api/v1/channels", channels_list, "channels", ACCESS_ADMIN, BODY_NONE, 0, true},
+    {POST, "/api/v1/channels", channels_create, "channel_create", ACCESS_ADMIN, BODY_JSON, 4 * KB, true},
+    {GET, "/api/v1/channels/{id}", channels_get, "channel", ACCESS_ADMIN, BODY_NONE, 0, true},
+    {PATCH, "/api/v1/channels/{id}", channels_update, "channel_update", ACCESS_ADMIN, BODY_JSON, 4 * KB, true},
+    {POST, "/api/v1/channels/{id}/secret", channels_rotate_secret, "channel_secret", ACCESS_ADMIN, BODY_NONE, 0, true},
+    {GET, "/api/v1/channels/{id}/deliveries", channels_deliveries, "channel_deliveries", ACCESS_ADMIN, BODY_NONE, 0,
+     true},
+
+    /* signed intake: public, authenticated by the channel's signature */
+    {POST, "/api/v1/channels/{id}/questions", intake_question, "intake_question", ACCESS_PUBLIC, BODY_JSON, 64 * KB,
+     true},
+    {POST, "/api/v1/channels/{id}/questions/{external_id}/messages", intake_message, "intake_message", ACCESS_PUBLIC,
+     BODY_JSON, 64 * KB, true},
+
+    /* the public ask form and the customer's follow page */
+    {GET, "/api/v1/ask/{slug}", ask_form, "ask_form", ACCESS_PUBLIC, BODY_NONE, 0, true},
+    {POST, "/api/v1/ask/{slug}", ask_submit, "ask_submit", ACCESS_PUBLIC, BODY_JSON, 32 * KB, true},
+    {GET, "/api/v1/follow/{token}", follow_get, "follow", ACCESS_PUBLIC, BODY_NONE, 0, true},
+    {POST, "/api/v1/follow/{token}/messages", follow_message, "follow_message", ACCESS_PUBLIC, BODY_JSON, 32 * KB,
+     true},
+
+    /* perimeter rules and crisis topics */
+    {GET, "/api/v1/communities/{id}/rules", rules_get, "community_rules", ACCESS_USER, BODY_NONE, 0, true},
+    {PUT, "/api/v1/communities/{id}/rules", rules_put, "community_rules_put", ACCESS_SESSION, BODY_JSON, 64 * KB,
+     true},
+    {PUT, "/api/v1/communities/{id}/crisis/{topic}", crisis_set, "community_crisis_set", ACCESS_SESSION, BODY_JSON,
+     4 * KB, true},
+    {DELETE, "/api/v1/communities/{id}/crisis/{topic}", crisis_clear, "community_crisis_clear", ACCESS_SESSION,
+     BODY_NONE, 0, true},
+
+    /* questions: inbox, view, actions, internal thread */
+    {GET, "/api/v1/questions", questions_list, "questions", ACCESS_USER, BODY_NONE, 0, true},
+    {GET, "/api/v1/questions/{id}", questions_get, "question", ACCESS_USER, BODY_NONE, 0, true},
+    {POST, "/api/v1/questions/{id}/claim", questions_claim, "question_claim", ACCESS_SESSION, BODY_NONE, 0, true},
+    {POST, "/api/v1/questions/{id}/unclaim", questions_unclaim, "question_unclaim", ACCESS_SESSION, BODY_NONE, 0,
+     true},
+    {POST, "/api/v1/questions/{id}/decline", questions_decline, "question_decline", ACCESS_SESSION, BODY_JSON, 4 * KB,
+     true},
+    {POST, "/api/v1/questions/{id}/assign", questions_assign, "question_assign", ACCESS_SESSION, BODY_JSON, 4 * KB,
+     true},
+    {POST, "/api/v1/questions/{id}/messages", questions_message, "question_message", ACCESS_SESSION, BODY_JSON,
+     32 * KB, true},
+    {GET, "/api/v1/questions/{id}/comments", questions_comments, "question_comments", ACCESS_USER, BODY_NONE, 0,
+     true},
+    {POST, "/api/v1/questions/{id}/comments", questions_comment, "question_comment", ACCESS_SESSION, BODY_JSON,
+     32 * KB, true},
+    {GET, "/api/v1/questions/{id}/similar", questions_similar, "question_similar", ACCESS_USER, BODY_NONE, 0, true},
+
+    /* live events and notifications */
+    {GET, "/api/v1/events", events_stream, "events", ACCESS_SESSION, BODY_NONE, 0, true},
+    {GET, "/api/v1/notifications", notifications_list, "notifications", ACCESS_SESSION, BODY_NONE, 0, true},
+    {POST, "/api/v1/notifications/read", notifications_read, "notifications_read", ACCESS_SESSION, BODY_JSON, 4 * KB,
+     true},
+
     /* administration */
     {GET, "/api/v1/users", people_users_list, "users", ACCESS_ADMIN, BODY_NONE, 0, true},
     {POST, "/api/v1/users", people_user_create, "user_create", ACCESS_ADMIN, BODY_JSON, 16 * KB, true},
@@ -81,7 +139,8 @@ const size_t http_route_count = sizeof http_routes / sizeof http_routes[0];
 void auth_session_register_statements(void);
 void auth_tokens_register_statements(void);
 
-/* Prepared statements of every module, registered before any database connection opens. */
+/* Prepared statements of every module, registered before any database connection opens, and
+ * the handlers of each job kind, registered before the jobs queue starts. */
 void routes_register_statements(void);
 void routes_register_statements(void)
 {
@@ -92,4 +151,13 @@ void routes_register_statements(void)
 	auth_tokens_register_statements();
 	people_register_statements();
 	communities_register_statements();
+	channels_register_statements();
+	intake_register_statements();
+	ask_register_statements();
+	rules_register_statements();
+	questions_register_statements();
+	routing_register_statements();
+	jobs_register_statements();
+	events_register_statements();
+	questions_register_jobs();
 }

@@ -11,6 +11,8 @@
 #include "core/supervisor.h"
 #include "core/threadpool.h"
 #include "db/listen.h"
+#include "jobs/jobs.h"
+#include "notify/events.h"
 #include "db/pool.h"
 #include "http/metrics.h"
 #include "http/server.h"
@@ -99,6 +101,8 @@ int worker_run(const struct config *cfg, int index, const char *conninfo)
 	w.http = http_server_start(&w, http_routes, http_route_count);
 	if (!w.http)
 		goto done;
+	events_start(&w);
+	jobs_start(&w);
 
 	w.sigterm = evsignal_new(w.base, SIGTERM, stop_cb, &w);
 	w.sigint = evsignal_new(w.base, SIGINT, stop_cb, &w);
@@ -113,6 +117,8 @@ int worker_run(const struct config *cfg, int index, const char *conninfo)
 	status = 0;
 done:
 	/* The pool first: its pending callbacks still answer through the HTTP server. */
+	jobs_stop(&w);
+	events_stop(&w);
 	threadpool_free(w.cpu);
 	db_listener_free(w.listener);
 	db_pool_free(w.db);
