@@ -36,6 +36,25 @@ BEGIN
     RETURN n.id;
 END $$;
 
+-- The unread count and "mark read" of GET/POST /api/v1/notifications.
+CREATE INDEX notifications_unread_idx ON notifications (user_id, id) WHERE read_at IS NULL;
+
+-- Live event streams belong to a session: announce ended sessions (sign-out, revocation, a
+-- disabled user) on the bus, in commit order with the events, so streams close before any
+-- later event. One notification per statement; "*" when the list would not fit.
+CREATE FUNCTION sessions_ended_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ids text;
+BEGIN
+    SELECT string_agg(id::text, ',') INTO ids FROM ended;
+    IF ids IS NOT NULL THEN
+        PERFORM pg_notify('relais_sessions', CASE WHEN octet_length(ids) > 7900 THEN '*' ELSE ids END);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER sessions_ended AFTER DELETE ON sessions REFERENCING OLD TABLE AS ended
+    FOR EACH STATEMENT EXECUTE FUNCTION sessions_ended_notify();
+
 -- One queue for every deferred task (SLA timers, routing, webhooks, e-mail): any worker on
 -- any host claims due jobs with FOR UPDATE SKIP LOCKED. A change and the job it causes are
 -- written in the same transaction.

@@ -19,6 +19,8 @@ struct config {
 	int64_t keepalive_timeout_ms;
 	int64_t shutdown_grace_ms;
 	int max_connections;     /* per worker */
+	int64_t sse_heartbeat_ms;  /* comment line on idle live event streams */
+	int64_t sse_buffer_cap;    /* unread output of one live event stream before it is dropped */
 	int64_t max_header_size;
 	int64_t max_body_size;   /* default per-route body limit */
 	char *web_root;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,6 +37,32 @@ int supervisor_worker_count(const struct config *cfg)
 		return cfg->workers;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (int)(n > 64 ? 64 : n) : 1;
+}
+
+/* Every open connection is a descriptor, and live event streams stay open: raise the soft
+ * limit to the hard one (workers inherit it) and say when it still cannot hold what the
+ * configuration allows. */
+static void raise_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("cannot raise the open file limit from %llu to %llu: %s", (unsigned long long)was,
+			         (unsigned long long)rl.rlim_max, strerror(errno));
+			rl.rlim_cur = was;
+		}
+	}
+	/* Per worker: its connections, its database pool and LISTEN connection, and some spare
+	 * (listening socket, log, static files, signal pipes). */
+	rlim_t need = (rlim_t)cfg->max_connections + (rlim_t)cfg->db_pool_size + 64;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		log_warn("the open file limit (%llu) is below what max_connections needs per worker (%llu): "
+		         "raise the hard limit (ulimit -Hn, LimitNOFILE=) or lower max_connections",
+		         (unsigned long long)rl.rlim_cur, (unsigned long long)need);
 }
 
 static pid_t spawn_worker(const struct config *cfg, int index, const char *conninfo, const sigset_t *old_mask)
@@ -76,6 +103,7 @@ int supervisor_run(const struct config *cfg)
 	sigaddset(&handled, SIGHUP);
 	sigprocmask(SIG_BLOCK, &handled, &old_mask);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit(cfg);
 
 	struct embedded_pg pg = {0};
 	char *conninfo = NULL;

@@ -55,6 +55,7 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
 	log_info("stopping: no new connections, %d requests in flight", http_server_in_flight(w->http));
 	w->stop_deadline_ms = now_ms() + w->cfg->shutdown_grace_ms + 1;
 	http_server_stop_accepting(w->http);
+	events_shutdown(w); /* streams never end on their own */
 	w->drain = event_new(w->base, -1, EV_PERSIST, drain_cb, w);
 	struct timeval often = {0, 20 * 1000};
 	event_add(w->drain, &often);

@@ -20,6 +20,8 @@ struct metrics_slot {
 	uint64_t db_errors;
 	int64_t listen_connected;
 	uint64_t notifications;
+	int64_t sse_subscribers;
+	uint64_t sse_dropped, sse_events;
 	int64_t pid;
 };
 
@@ -92,6 +94,24 @@ void metrics_count_notification(void)
 {
 	if (mine)
 		__atomic_fetch_add(&mine->notifications, 1, __ATOMIC_RELAXED);
+}
+
+void metrics_set_sse(int subscribers)
+{
+	if (mine)
+		__atomic_store_n(&mine->sse_subscribers, subscribers, __ATOMIC_RELAXED);
+}
+
+void metrics_count_sse_dropped(void)
+{
+	if (mine)
+		__atomic_fetch_add(&mine->sse_dropped, 1, __ATOMIC_RELAXED);
+}
+
+void metrics_count_sse_events(uint64_t n)
+{
+	if (mine)
+		__atomic_fetch_add(&mine->sse_events, n, __ATOMIC_RELAXED);
 }
 
 static const char *slot_name(int slot, const struct route *routes, size_t nroutes)
@@ -176,6 +196,7 @@ void metrics_render(struct evbuffer *out, const struct route *routes, size_t nro
 	     offsetof(struct metrics_slot, db_waiting)},
 	    {"relais_db_listen_connected", "1 when the worker's LISTEN connection is up.",
 	     offsetof(struct metrics_slot, listen_connected)},
+	    {"relais_sse_subscribers", "Open live event streams.", offsetof(struct metrics_slot, sse_subscribers)},
 	};
 	for (size_t g = 0; g < ARRAY_LEN(gauges); g++) {
 		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", gauges[g].name, gauges[g].help, gauges[g].name);
@@ -193,6 +214,18 @@ void metrics_render(struct evbuffer *out, const struct route *routes, size_t nro
 		if (load_gauge(&slots[w].pid))
 			evbuffer_add_printf(out, "relais_notifications_total{worker=\"%d\"} %llu\n", w,
 			                    (unsigned long long)load(&slots[w].notifications));
+	evbuffer_add_printf(out, "# HELP relais_sse_dropped_total Live event subscribers dropped for exceeding their buffer cap.\n"
+	                         "# TYPE relais_sse_dropped_total counter\n");
+	for (int w = 0; w < slot_count; w++)
+		if (load_gauge(&slots[w].pid))
+			evbuffer_add_printf(out, "relais_sse_dropped_total{worker=\"%d\"} %llu\n", w,
+			                    (unsigned long long)load(&slots[w].sse_dropped));
+	evbuffer_add_printf(out, "# HELP relais_sse_events_total Events written to live event streams.\n"
+	                         "# TYPE relais_sse_events_total counter\n");
+	for (int w = 0; w < slot_count; w++)
+		if (load_gauge(&slots[w].pid))
+			evbuffer_add_printf(out, "relais_sse_events_total{worker=\"%d\"} %llu\n", w,
+			                    (unsigned long long)load(&slots[w].sse_events));
 	evbuffer_add_printf(out, "# HELP relais_db_errors_total Database requests that failed.\n"
 	                         "# TYPE relais_db_errors_total counter\n");
 	for (int w = 0; w < slot_count; w++)

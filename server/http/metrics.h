@@ -25,6 +25,11 @@ void metrics_set_gauges(int connections, const struct db_pool_stats *db);
  * relais_ops channel (an end-to-end check of the bus: SELECT pg_notify('relais_ops', 'ping')). */
 void metrics_set_listen(bool connected);
 void metrics_count_notification(void);
+/* Live events (notify/events.c): open streams, subscribers dropped at their buffer cap, and
+ * events written to streams. */
+void metrics_set_sse(int subscribers);
+void metrics_count_sse_dropped(void);
+void metrics_count_sse_events(uint64_t n);
 void metrics_render(struct evbuffer *out, const struct route *routes, size_t nroutes);
 
 #endif

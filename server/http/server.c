@@ -46,7 +46,8 @@ struct http_conn {
 	struct evhttp_connection *evcon; /* known after its first complete request */
 	struct http_server *server;
 	struct http_req *current;
-	int64_t deadline_ms; /* 0 while a request is being handled */
+	struct http_stream *stream; /* a streamed answer (sse.c) owns the connection */
+	int64_t deadline_ms;        /* 0 while a request is being handled or a stream is open */
 	bool over_cap;
 };
 
@@ -67,6 +68,7 @@ struct http_server {
 	char **trusted_proxies; /* NULL-terminated */
 	char request_id_prefix[24];
 	uint64_t request_counter;
+	struct http_streams streams;
 };
 
 static http_gate gate;
@@ -108,6 +110,8 @@ static void conn_forget(struct http_conn *c)
 		c->current->ev = NULL;
 		c->current->conn = NULL;
 	}
+	if (c->stream)
+		http_stream_conn_gone(c->stream);
 	bufferevent_decref(c->bev);
 	free(c);
 }
@@ -165,6 +169,22 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 			c->deadline_ms = 0;
 		}
 	}
+}
+
+struct bufferevent *http_conn_bev(const struct http_conn *c)
+{
+	return c->bev;
+}
+
+void http_conn_set_stream(struct http_conn *c, struct http_stream *st)
+{
+	c->stream = st;
+	c->deadline_ms = 0;
+}
+
+struct http_streams *http_server_streams(struct http_server *s)
+{
+	return &s->streams;
 }
 
 int http_server_connections(const struct http_server *s)
@@ -619,6 +639,7 @@ struct http_server *http_server_start(struct worker *w, const struct route *rout
 	}
 	s->limiter = ratelimit_new(cfg->rate_limit);
 	s->trusted_proxies = split_list(cfg->trusted_proxies);
+	http_streams_init(&s->streams, w->base);
 	s->sweep = event_new(w->base, -1, EV_PERSIST, sweep_cb, s);
 	struct timeval tv = {0, SWEEP_INTERVAL_MS * 1000};
 	event_add(s->sweep, &tv);
@@ -645,6 +666,7 @@ void http_server_free(struct http_server *s)
 		evhttp_free(s->http); /* closes connections: conn_closed runs for the known ones */
 	while (s->conns)
 		conn_forget(s->conns);
+	http_streams_free(&s->streams);
 	if (s->sweep)
 		event_free(s->sweep);
 	free(s->hash);

@@ -6,6 +6,8 @@ struct worker;
 struct http_req;
 
 void events_start(struct worker *w);
+/* SIGTERM: ends every stream so that the graceful stop completes. */
+void events_shutdown(struct worker *w);
 void events_stop(struct worker *w);
 void events_stream(struct http_req *req);
 void notifications_list(struct http_req *req);
