@@ -849,12 +849,12 @@ void events_stream(struct http_req *req)
 		return;
 	}
 	sub->stream = st;
+	E.count++;
+	index_grow(); /* rehashes those already in E.all: the new one goes in after */
 	sub->next = E.all;
 	if (E.all)
 		E.all->prev = sub;
 	E.all = sub;
-	E.count++;
-	index_grow();
 	bucket_insert(sub);
 	metrics_set_sse(E.count);
 	http_stream_write(st, RETRY_HINT, sizeof RETRY_HINT - 1);
@@ -933,7 +933,7 @@ void events_start(struct worker *w)
 {
 	memset(&E, 0, sizeof E);
 	E.w = w;
-	E.nbuckets = 1024;
+	E.nbuckets = 8; /* grows with the subscribers (index_grow) */
 	E.buckets = xcalloc(E.nbuckets, sizeof *E.buckets);
 	E.heartbeat = event_new(w->base, -1, EV_PERSIST, heartbeat_cb, NULL);
 	E.catchup = evtimer_new(w->base, catchup_cb, NULL);
