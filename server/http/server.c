@@ -199,7 +199,8 @@ int http_server_in_flight(const struct http_server *s)
 
 bool http_server_drained(const struct http_server *s)
 {
-	if (s->in_flight)
+	/* Streams are ended at SIGTERM (http_server_end_streams): wait for their last chunk. */
+	if (s->in_flight || s->streams.count)
 		return false;
 	for (const struct http_conn *c = s->conns; c; c = c->next)
 		if (!bev_freed_by_evhttp(c->bev) && evbuffer_get_length(bufferevent_get_output(c->bev)))

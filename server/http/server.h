@@ -16,7 +16,7 @@ struct http_server *http_server_start(struct worker *w, const struct route *rout
 /* Closes the listening socket; requests in flight go on. */
 void http_server_stop_accepting(struct http_server *s);
 int http_server_in_flight(const struct http_server *s);
-/* No request in flight and every answer written to its socket. */
+/* No request in flight, no stream open, and every answer written to its socket. */
 bool http_server_drained(const struct http_server *s);
 int http_server_connections(const struct http_server *s);
 void http_server_free(struct http_server *s);
