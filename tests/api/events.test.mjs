@@ -295,6 +295,31 @@ test('two workers: many connections of one user spread over both workers all get
   });
 });
 
+test('LISTEN reconnect: events committed while the bus was down are replayed, each once', async () => {
+  const fresh = await openStream(srv, alice);
+  const first = notify(alice);
+  await fresh.waitFor((x) => x.ids().includes(first));
+  const resumed = await openStream(srv, alice, { headers: { 'Last-Event-ID': String(first) } });
+  // Cut every worker's LISTEN connection; the events below commit while it reconnects.
+  // One psql call, so that the events commit within milliseconds of the cut, long before
+  // the listener's first reconnection attempt (100 ms).
+  const out = sql(srv, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%';"
+    + ` SELECT notification_add(${alice.id}, 'question.assigned', NULL, NULL, '{}') FROM generate_series(1, 3)`).split('\n').map(Number);
+  const [cut, ...during] = out;
+  assert.ok(cut >= 2, `LISTEN connections cut: ${cut}`);
+  assert.equal(during.length, 3);
+  await fresh.waitFor((x) => during.every((id) => x.ids().includes(id)), 8000);
+  await resumed.waitFor((x) => during.every((id) => x.ids().includes(id)), 8000);
+  const later = notify(alice);
+  await fresh.waitFor((x) => x.ids().includes(later));
+  await resumed.waitFor((x) => x.ids().includes(later));
+  await sleep(300);
+  assert.deepEqual(fresh.ids(), [first, ...during, later]);
+  assert.deepEqual(resumed.ids(), [...during, later]);
+  await fresh.close();
+  await resumed.close();
+});
+
 test('two servers on one database: an event written through one reaches streams on the other', async () => {
   const other = await startRelais({
     workers: 1, database: 'shared',
