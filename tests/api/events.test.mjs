@@ -126,6 +126,22 @@ test('live events: headers, delivery of the caller\'s own events only, the notif
   await b.close();
 });
 
+test('live events: a payload too large for pg_notify is read back from its row, in order', async () => {
+  const s = await openStream(srv, alice);
+  // The large event (announced as {"truncated": true}) and a small one right behind it on the
+  // bus: the small one must wait for the large one's row to be read, not overtake it.
+  const ids = sql(srv, `SELECT notification_add(${alice.id}, 'question.customer_message', 7, NULL, jsonb_build_object('big', repeat('y', 9000)));`
+    + ` SELECT notification_add(${alice.id}, 'question.comment', NULL, NULL, '{"small": true}')`).split('\n').map(Number);
+  await s.waitFor((x) => x.events.length >= 2);
+  assert.deepEqual(s.ids(), ids);
+  assert.equal(s.events[0].event, 'question.customer_message');
+  assert.equal(s.events[0].data.data.big.length, 9000);
+  assert.equal(s.events[0].data.question_id, 7);
+  assert.match(s.events[0].data.created_at, /Z$/);
+  assert.deepEqual(s.events[1].data.data, { small: true });
+  await s.close();
+});
+
 test('live events: unauthenticated 401, API tokens 403, HEAD answers headers only', async () => {
   const anon = await openStream(srv, null);
   assert.equal(anon.status, 401);
