@@ -19,7 +19,11 @@ let srv, admin, alice, bob;
 before(async () => {
   srv = await startRelais({
     workers: 2,
-    env: { RELAIS_INSECURE_COOKIES: 'true', RELAIS_SSE_HEARTBEAT: '1s', RELAIS_SSE_BUFFER_CAP: '64K' },
+    // Idle and header deadlines far shorter than a stream's life: neither may end one.
+    env: {
+      RELAIS_INSECURE_COOKIES: 'true', RELAIS_SSE_HEARTBEAT: '1s', RELAIS_SSE_BUFFER_CAP: '64K',
+      RELAIS_KEEPALIVE_TIMEOUT: '1s', RELAIS_HEADER_TIMEOUT: '1s',
+    },
   });
   await loadDemo(srv);
   admin = await login(srv, ADMIN_EMAIL);
@@ -142,6 +146,17 @@ test('live events: a payload too large for pg_notify is read back from its row, 
   await s.close();
 });
 
+test('live events: created_at is UTC whatever the time zone of the transaction that wrote it', async () => {
+  const s = await openStream(srv, alice);
+  const out = sql(srv, `SET TIME ZONE 'America/St_Johns'; SELECT notification_add(${alice.id}, 'question.triage', NULL, NULL, '{}')`);
+  const id = Number(out.split('\n').pop());
+  await s.waitFor((x) => x.ids().includes(id));
+  const list = await api(srv, 'GET', '/api/v1/notifications?limit=1', { session: alice });
+  assert.equal(list.body.items[0].id, id);
+  assert.equal(s.events.find((e) => e.id === id).data.created_at, list.body.items[0].created_at);
+  await s.close();
+});
+
 test('live events: unauthenticated 401, API tokens 403, HEAD answers headers only', async () => {
   const anon = await openStream(srv, null);
   assert.equal(anon.status, 401);
@@ -227,11 +242,13 @@ test('replay and live together: no duplicates and no gaps while events keep comi
   }
 });
 
-test('heartbeat: a comment line every sse_heartbeat on an idle stream', async () => {
+test('heartbeat: a comment line every sse_heartbeat; the idle and header deadlines do not end a stream', async () => {
   const s = await openStream(srv, alice);
-  await s.waitFor((x) => x.comments >= 2, 5000);
+  await s.waitFor((x) => x.comments >= 3, 6000); // over 2 s: twice keepalive_timeout and header_timeout
   assert.equal(s.events.length, 0);
   assert.ok(!s.ended);
+  const id = notify(alice);
+  await s.waitFor((x) => x.ids().includes(id));
   await s.close();
 });
 
