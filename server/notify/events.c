@@ -7,7 +7,7 @@
  * that user). A subscriber is one open stream (a browser tab).
  *
  * No gaps, no duplicates. A subscriber sends `Last-Event-ID` (or ?last_event_id=) to replay
- * what it missed (the latest REPLAY_MAX rows after that id, oldest first). It is registered
+ * what it missed (the latest 500 rows after that id, oldest first: LIMIT in stmt_replay). It is registered
  * before the replay query is sent, so an event committed while the query runs is either in
  * the query's snapshot or arrives by NOTIFY afterwards; live events that arrive during the
  * replay wait in the subscriber's pending list and are sent after the replayed rows, minus
@@ -52,7 +52,6 @@
 #include "http/server.h"
 #include "http/sse.h"
 
-#define REPLAY_MAX 500
 #define REPLAY_BATCH 1000    /* subscribers per catch-up query */
 #define CATCHUP_DELAY_MS 300 /* after a LISTEN (re)connection, before replaying */
 #define RETRY_HINT "retry: 2000\n\n"
