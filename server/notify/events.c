@@ -346,12 +346,13 @@ static bool over_cap(size_t queued, size_t more)
 	return queued > 0 && queued + more > (size_t)E.w->cfg->sse_buffer_cap;
 }
 
-/* Writes one event; false when the subscriber is being closed (by this or before). */
-static bool send_frame(struct subscriber *sub, const struct frame *f, bool replaying)
+/* Writes one event; false when the subscriber is being closed (by this or before). The
+ * first frame of a replay always goes out, so that every reconnection makes progress. */
+static bool send_frame(struct subscriber *sub, const struct frame *f, bool replaying, bool first)
 {
 	if (sub->closing)
 		return false;
-	if (over_cap(http_stream_queued(sub->stream), f->len)) {
+	if (!first && over_cap(http_stream_queued(sub->stream), f->len)) {
 		if (replaying)
 			subscriber_end(sub);
 		else
@@ -373,7 +374,7 @@ static void fan_out(struct frame *f, int64_t user_id)
 		if (sub->user_id != user_id || sub->closing)
 			continue;
 		if (!sub->replaying) {
-			send_frame(sub, f, false);
+			send_frame(sub, f, false, false);
 			continue;
 		}
 		struct pending *p = xmalloc(sizeof *p);
@@ -447,14 +448,14 @@ static void replay_deliver(struct subscriber *sub, const PGresult *r, int first,
 	for (int row = first; row < last && ok; row++) {
 		struct frame *f = frame_from_json(db_row_json(r, row));
 		if (f)
-			ok = send_frame(sub, f, true);
+			ok = send_frame(sub, f, true, row == first);
 		frame_unref(f);
 	}
 	sub->replaying = false;
 	int id_col = PQfnumber(r, "id");
 	for (struct pending *p = sub->pending_head; p && ok; p = p->next)
 		if (!row_id_in(r, id_col, first, last, p->frame->id))
-			ok = send_frame(sub, p->frame, false);
+			ok = send_frame(sub, p->frame, false, false);
 	pending_clear(sub);
 	if (ok && sub->replay_again) {
 		sub->replay_again = false;

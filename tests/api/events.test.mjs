@@ -218,6 +218,23 @@ test('replay: Last-Event-ID and ?last_event_id send what was missed, in order, t
   assert.equal(new Set(ids).size, 500);
 });
 
+test('replay: an event larger than the buffer cap still gets through, and so do those after it', async () => {
+  const base = notify(bob);
+  const ids = sql(srv, `SELECT notification_add(${bob.id}, 'question.customer_message', NULL, NULL, jsonb_build_object('big', repeat('z', 100000)));`
+    + ` SELECT notification_add(${bob.id}, 'question.comment', NULL, NULL, '{}')`).split('\n').map(Number);
+  const got = [];
+  let last = base;
+  for (let round = 0; round < 5 && got.length < 2; round++) {
+    const part = await openStream(srv, bob, { headers: { 'Last-Event-ID': String(last) } });
+    await eventually(() => assert.ok(part.ended || part.events.length + got.length >= 2), 5000);
+    got.push(...part.events);
+    if (part.events.length) last = part.events[part.events.length - 1].id;
+    await part.close();
+  }
+  assert.deepEqual(got.map((e) => e.id), ids);
+  assert.equal(got[0].data.data.big.length, 100000);
+});
+
 test('replay and live together: no duplicates and no gaps while events keep coming', async () => {
   const start = notify(alice);
   // Events committed one by one, about every 5 ms, while streams subscribe with a replay.
