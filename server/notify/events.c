@@ -11,9 +11,12 @@
  * before the replay query is sent, so an event committed while the query runs is either in
  * the query's snapshot or arrives by NOTIFY afterwards; live events that arrive during the
  * replay wait in the subscriber's pending list and are sent after the replayed rows, minus
- * those the replay already had. After a LISTEN reconnect every subscriber replays the same
- * way from the last id it was sent (or, if it was sent nothing, from the highest id the
- * worker had seen when it subscribed), so an outage of the bus loses nothing either.
+ * those the replay already had; as the NOTIFY of a replayed row may also be read after the
+ * replay's answer (another connection), the replayed ids stay fenced off until a probe sent
+ * after the answer comes back on the bus ("probes and fences"). After a LISTEN reconnect
+ * every subscriber replays the same way from the last id it was sent (or, if it was sent
+ * nothing, from the highest id the worker had seen when it subscribed), once a probe shows
+ * that LISTEN is in effect again, so an outage of the bus loses nothing either.
  * Limit: ids are taken at insert and announced at commit, so a replay (after "id > N") can
  * miss an event whose transaction committed after a later-numbered one was delivered and
  * the client then disconnected, within that commit window (notification_add is called in
@@ -37,6 +40,7 @@
 #include "notify/events.h"
 
 #include <event2/event.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +57,8 @@
 #include "http/sse.h"
 
 #define REPLAY_BATCH 1000    /* subscribers per catch-up query */
-#define CATCHUP_DELAY_MS 300 /* after a LISTEN (re)connection, before replaying */
+#define CATCHUP_POLL_MS 200  /* while the LISTEN connection is down */
+#define PROBE_TIMEOUT_MS 1000 /* a probe not heard back by then is sent again */
 #define RETRY_HINT "retry: 2000\n\n"
 #define HEARTBEAT ":\n\n"
 
@@ -87,6 +92,12 @@ struct subscriber {
 	int replay_index;
 	struct pending *pending_head, *pending_tail;
 	size_t pending_bytes;
+	/* Ids the last replay sent, kept until the bus has caught up with its snapshot (see
+	 * "probes and fences" below), so that a late NOTIFY of one of them is not sent again. */
+	int64_t *replayed;
+	int nreplayed;
+	uint64_t fence;                   /* the probe that must come back first */
+	struct subscriber *fprev, *fnext; /* the fence list, in probe order */
 };
 
 /* One replay query for up to REPLAY_BATCH subscribers; a slot is NULL once its subscriber is gone. */
@@ -115,7 +126,11 @@ static struct {
 	int64_t high_water;
 	bool high_water_known, high_water_loading;
 	struct event *heartbeat, *catchup;
-	bool catchup_armed, catchup_settle;
+	bool catchup_armed;
+	bool listening; /* a probe sent since the bus last (re)connected came back */
+	char nonce[17]; /* tells our probes from other workers' */
+	uint64_t probe_sent, probe_heard, catchup_probe;
+	struct subscriber *fence_head, *fence_tail;
 	bool checking_sessions, recheck_sessions;
 } E;
 
@@ -287,6 +302,80 @@ static bool has_subscribers(int64_t user_id)
 	return false;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool id_in(const int64_t *ids, size_t n, int64_t id)
+{
+	return n && bsearch(&id, ids, n, sizeof *ids, cmp_id) != NULL;
+}
+
+/* --- probes and fences --------------------------------------------------------------------
+ * A probe is a NOTIFY of our own sent through the pool. NOTIFYs arrive in commit order, so
+ * when probe n comes back on our LISTEN connection, every event committed before probe n
+ * was sent has been seen. That tells (a) when LISTEN has taken effect after a reconnection
+ * (the listener does not say) and (b) when a replay's snapshot is behind us: an event in
+ * the snapshot may have its NOTIFY processed after the replay's answer (two connections),
+ * so the replayed ids are kept until a probe sent after the answer comes back. */
+
+static uint64_t send_probe(void)
+{
+	char payload[64];
+	E.probe_sent++;
+	snprintf(payload, sizeof payload, "{\"probe\":\"%s-%llu\"}", E.nonce, (unsigned long long)E.probe_sent);
+	db_publish(E.w->db, "relais_events", payload, NULL, NULL);
+	return E.probe_sent;
+}
+
+static void fence_remove(struct subscriber *sub)
+{
+	if (sub->fence) {
+		if (sub->fprev)
+			sub->fprev->fnext = sub->fnext;
+		else
+			E.fence_head = sub->fnext;
+		if (sub->fnext)
+			sub->fnext->fprev = sub->fprev;
+		else
+			E.fence_tail = sub->fprev;
+		sub->fprev = sub->fnext = NULL;
+		sub->fence = 0;
+	}
+	free(sub->replayed);
+	sub->replayed = NULL;
+	sub->nreplayed = 0;
+}
+
+/* Keeps `ids` (sorted; taken), with those still kept from before, until a new probe is back. */
+static void fence_keep(struct subscriber *sub, int64_t *ids, int n)
+{
+	if (sub->replayed) {
+		ids = xrealloc(ids, (size_t)(n + sub->nreplayed) * sizeof *ids);
+		memcpy(ids + n, sub->replayed, (size_t)sub->nreplayed * sizeof *ids);
+		n += sub->nreplayed;
+		qsort(ids, (size_t)n, sizeof *ids, cmp_id);
+	}
+	fence_remove(sub); /* frees the old ids */
+	sub->replayed = ids;
+	sub->nreplayed = n;
+	sub->fence = send_probe();
+	sub->fprev = E.fence_tail;
+	if (E.fence_tail)
+		E.fence_tail->fnext = sub;
+	else
+		E.fence_head = sub;
+	E.fence_tail = sub;
+}
+
+static void fences_release(void)
+{
+	while (E.fence_head && E.fence_head->fence <= E.probe_heard)
+		fence_remove(E.fence_head);
+}
+
 /* --- subscribers -------------------------------------------------------------------------- */
 
 static void pending_clear(struct subscriber *sub)
@@ -335,6 +424,7 @@ static void subscriber_closed(struct http_stream *st, void *arg)
 	if (sub->replay)
 		sub->replay->subs[sub->replay_index] = NULL;
 	pending_clear(sub);
+	fence_remove(sub);
 	free(sub);
 	E.count--;
 	metrics_set_sse(E.count);
@@ -374,7 +464,8 @@ static void fan_out(struct frame *f, int64_t user_id)
 		if (sub->user_id != user_id || sub->closing)
 			continue;
 		if (!sub->replaying) {
-			send_frame(sub, f, false, false);
+			if (!id_in(sub->replayed, (size_t)sub->nreplayed, f->id))
+				send_frame(sub, f, false, false);
 			continue;
 		}
 		struct pending *p = xmalloc(sizeof *p);
@@ -425,25 +516,15 @@ static void replay_start(struct subscriber **subs, int n)
 	free(afters);
 }
 
-static bool row_id_in(const PGresult *r, int col, int lo, int hi, int64_t id)
-{
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-		long long v = strtoll(PQgetvalue(r, mid, col), NULL, 10);
-		if (v == id)
-			return true;
-		if (v < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 /* Sends rows [first, last) of the replay, then the live events that waited, minus those the
- * replay already had. */
+ * replay (or the one before it, while its fence is up) already had. */
 static void replay_deliver(struct subscriber *sub, const PGresult *r, int first, int last)
 {
+	int n = last - first;
+	int64_t *ids = xmalloc((size_t)(n + 1) * sizeof *ids);
+	int id_col = PQfnumber(r, "id");
+	for (int i = 0; i < n; i++)
+		ids[i] = strtoll(PQgetvalue(r, first + i, id_col), NULL, 10); /* ascending: ORDER BY */
 	bool ok = true;
 	for (int row = first; row < last && ok; row++) {
 		struct frame *f = frame_from_json(db_row_json(r, row));
@@ -452,11 +533,14 @@ static void replay_deliver(struct subscriber *sub, const PGresult *r, int first,
 		frame_unref(f);
 	}
 	sub->replaying = false;
-	int id_col = PQfnumber(r, "id");
 	for (struct pending *p = sub->pending_head; p && ok; p = p->next)
-		if (!row_id_in(r, id_col, first, last, p->frame->id))
+		if (!id_in(ids, (size_t)n, p->frame->id) && !id_in(sub->replayed, (size_t)sub->nreplayed, p->frame->id))
 			ok = send_frame(sub, p->frame, false, false);
 	pending_clear(sub);
+	if (n > 0 && ok)
+		fence_keep(sub, ids, n);
+	else
+		free(ids);
 	if (ok && sub->replay_again) {
 		sub->replay_again = false;
 		replay_start(&sub, 1);
@@ -495,6 +579,7 @@ static void replay_done(const struct db_result *result, void *arg)
 /* --- the bus ------------------------------------------------------------------------------ */
 
 static void pump(void);
+static void probe_heard(uint64_t seq);
 
 static void fetch_done(const struct db_result *result, void *arg)
 {
@@ -545,6 +630,12 @@ static void on_event(const char *channel, const char *payload, void *arg)
 {
 	if (!E.running)
 		return;
+	if (!strncmp(payload, "{\"probe\":\"", 10)) {
+		size_t k = strlen(E.nonce);
+		if (!strncmp(payload + 10, E.nonce, k) && payload[10 + k] == '-')
+			probe_heard(strtoull(payload + 11 + k, NULL, 10));
+		return; /* or another worker's */
+	}
 	json_t *j = json_loads(payload, 0, NULL);
 	json_t *jid = json_object_get(j, "id"), *juser = json_object_get(j, "user_id");
 	if (!json_is_integer(jid) || !json_is_integer(juser)) {
@@ -597,19 +688,22 @@ static void arm_catchup(int64_t ms)
 	evtimer_add(E.catchup, &tv);
 }
 
-/* The bus is back: everyone replays from the last id they were sent. LISTEN is sent as the
- * connection comes up; the short delay lets it take effect before the replay's snapshot. */
+/* The bus is back: everyone replays from the last id they were sent, once a probe sent
+ * since the reconnection has come back (LISTEN is in effect: see "probes and fences"). */
 static void catchup_cb(evutil_socket_t fd, short what, void *arg)
 {
 	E.catchup_armed = false;
 	if (!db_listener_connected(E.w->listener)) {
-		E.catchup_settle = true;
-		arm_catchup(CATCHUP_DELAY_MS);
+		E.listening = false;
+		E.catchup_probe = 0;
+		arm_catchup(CATCHUP_POLL_MS);
 		return;
 	}
-	if (E.catchup_settle) {
-		E.catchup_settle = false;
-		arm_catchup(CATCHUP_DELAY_MS);
+	if (!E.listening) {
+		uint64_t seq = send_probe(); /* again after PROBE_TIMEOUT_MS; any of them will do */
+		if (!E.catchup_probe)
+			E.catchup_probe = seq;
+		arm_catchup(PROBE_TIMEOUT_MS);
 		return;
 	}
 	struct subscriber *batch[REPLAY_BATCH];
@@ -633,14 +727,34 @@ static void catchup_cb(evutil_socket_t fd, short what, void *arg)
 	replay_start(batch, n);
 }
 
+static void probe_heard(uint64_t seq)
+{
+	if (seq > E.probe_heard)
+		E.probe_heard = seq;
+	fences_release();
+	if (!E.listening && E.catchup_probe && E.probe_heard >= E.catchup_probe) {
+		E.listening = true;
+		if (E.catchup_armed) {
+			evtimer_del(E.catchup);
+			E.catchup_armed = false;
+		}
+		catchup_cb(-1, 0, NULL);
+	}
+}
+
 static void on_reconnect(void *arg)
 {
 	if (!E.running)
 		return;
 	for (struct subscriber *sub = E.all; sub; sub = sub->next)
 		sub->stale = true;
-	E.catchup_settle = false;
-	arm_catchup(CATCHUP_DELAY_MS);
+	E.listening = false;
+	E.catchup_probe = 0;
+	if (E.catchup_armed) {
+		evtimer_del(E.catchup);
+		E.catchup_armed = false;
+	}
+	arm_catchup(0);
 }
 
 /* --- sessions ----------------------------------------------------------------------------- */
@@ -649,17 +763,6 @@ struct session_check {
 	size_t n;
 	int64_t ids[];
 };
-
-static int cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static bool id_in(const int64_t *ids, size_t n, int64_t id)
-{
-	return n && bsearch(&id, ids, n, sizeof *ids, cmp_id) != NULL;
-}
 
 static void sessions_checked(const struct db_result *result, void *arg);
 
@@ -868,8 +971,7 @@ void events_stream(struct http_req *req)
 	}
 	if (!db_listener_connected(E.w->listener)) {
 		sub->stale = true;
-		E.catchup_settle = true;
-		arm_catchup(CATCHUP_DELAY_MS);
+		arm_catchup(CATCHUP_POLL_MS);
 	}
 }
 
@@ -943,6 +1045,9 @@ void events_start(struct worker *w)
 	if (!db_subscribe(w->listener, "relais_events", on_event, on_reconnect, NULL) ||
 	    !db_subscribe(w->listener, "relais_sessions", on_sessions, on_sessions_reconnect, NULL))
 		log_error("live events: cannot subscribe to the bus");
+	unsigned char nonce[8];
+	randombytes_buf(nonce, sizeof nonce);
+	sodium_bin2hex(E.nonce, sizeof E.nonce, nonce, sizeof nonce);
 	E.running = true;
 	load_high_water();
 }
@@ -965,9 +1070,11 @@ void events_stop(struct worker *w)
 		if (sub->replay)
 			sub->replay->subs[sub->replay_index] = NULL;
 		pending_clear(sub);
+		free(sub->replayed);
 		free(sub);
 	}
 	E.all = NULL;
+	E.fence_head = E.fence_tail = NULL;
 	E.count = 0;
 	struct queued *q, *qnext;
 	for (q = E.qhead; q; q = qnext) {
