@@ -3,6 +3,10 @@
 #ifndef RELAIS_QUESTIONS_H
 #define RELAIS_QUESTIONS_H
 
+#include <libpq-fe.h>
+
+#include "core/common.h"
+
 struct http_req;
 
 /* channels.c: admins manage channels and their signing secrets */
@@ -49,5 +53,8 @@ void questions_register_statements(void);
 /* route_job.c, sla.c: the routing and SLA jobs */
 void questions_register_jobs(void);
 void routing_register_statements(void);
+
+/* demo.c: channels, rules and questions for `relais demo`, inside its transaction */
+bool questions_demo(PGconn *conn) MUST_USE;
 
 #endif
