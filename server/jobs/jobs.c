@@ -225,6 +225,11 @@ static bool stopping(void)
 	return !q.running || q.w->stop_deadline_ms != 0;
 }
 
+bool jobs_stopping(void)
+{
+	return !q.running;
+}
+
 static void claim(void)
 {
 	if (stopping() || q.nkinds == 0)

@@ -54,6 +54,10 @@ void job_failed(struct job *job, const char *error);
  * job_done() once the batch succeeded: it then only frees the job. */
 void jobs_batch_done(struct db_batch *batch, struct job *job);
 
+/* True once jobs_stop() ran (the database pool is going away): handlers that hold jobs back
+ * end them with job_failed(), which then only frees them; their leases bring them back. */
+bool jobs_stopping(void);
+
 void jobs_start(struct worker *w);
 void jobs_stop(struct worker *w);
 void jobs_register_statements(void);

@@ -30,7 +30,8 @@ static struct db_stmt stmt_load = {
     "  FROM q JOIN community_members m ON m.community_id = q.community_id AND m.role = 'expert'"
     "   AND m.status = 'active'"
     "  JOIN users u ON u.id = m.user_id AND u.status = 'active')"
-    " SELECT q.id AS question_id, q.updated_at::text AS version, c.id AS user_id,"
+    " SELECT q.id AS question_id, q.updated_at::text AS version, q.community_id,"
+    "  (SELECT coalesce(max(id), 0) FROM question_routes) AS seen_route, c.id AS user_id,"
     "  (SELECT coalesce(sum(e.level), 0) FROM user_expertise e WHERE e.user_id = c.id AND e.tag = ANY (q.tags))"
     "   AS levels,"
     "  q.language = ANY (c.languages) AS speaks,"
@@ -50,14 +51,26 @@ static struct db_stmt stmt_load = {
     " FROM q LEFT JOIN c ON true ORDER BY c.id",
     1, 0};
 
+/* Decisions in one community are serialised: the write batch first takes this lock, then
+ * writes only if none of the candidates was routed a question since the load ($9 the highest
+ * question_routes id then, $10 the candidates). Otherwise two decisions made at the same time
+ * from the same facts would send a burst of questions to the same expert; the stale one is
+ * queued again instead (stmt_requeue). */
+static struct db_stmt stmt_lock = {
+    "routing_lock", "SELECT pg_advisory_xact_lock(1919250540, ($1::bigint % 2147483647)::int)", 1, 0};
+
+#define FRESH_GUARD(seen, candidates)                                                                          \
+	" AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > " seen "::bigint AND r.rank = 1"            \
+	"  AND r.user_id = ANY (" candidates "::bigint[]))"
+
 /* $1 question, $2 version, $3 primary, $4 backup or NULL, $5 $6 primary score and parts,
- * $7 $8 backup score and parts. question_sla_arm() updates the row that the CTE updated: it
- * runs as a later command, so it sees that update. */
+ * $7 $8 backup score and parts, $9 $10 the freshness guard. question_sla_arm() updates the
+ * row that the CTE updated: it runs as a later command, so it sees that update. */
 static struct db_stmt stmt_assign = {
     "routing_assign",
     "WITH u AS (UPDATE questions SET status = 'assigned', assignee_id = $3, primary_expert_id = $3,"
     "  backup_expert_id = $4, claimed_by = NULL, escalation_level = 0, triage_reason = '', updated_at = now()"
-    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz"
+    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz" FRESH_GUARD("$9", "$10")
     "  RETURNING id, channel_id, community_id, title, language),"
     " r AS (INSERT INTO question_routes (question_id, user_id, rank, score, parts)"
     "  SELECT u.id, x.user_id, x.rank, x.score, x.parts FROM u,"
@@ -70,14 +83,14 @@ static struct db_stmt stmt_assign = {
     "   'language', u.language, 'community_id', u.community_id, 'role', 'primary')) AS _notification,"
     "  question_sla_arm(u.id, ch.sla_seconds) AS sla_due_at"
     " FROM u JOIN channels ch ON ch.id = u.channel_id",
-    8, 0};
+    10, 0};
 
 /* Nobody can take it: the community's managers triage it. */
 static struct db_stmt stmt_triage = {
     "routing_triage",
     "WITH u AS (UPDATE questions SET status = 'triage', triage_reason = 'no_expert', assignee_id = NULL,"
     "  claimed_by = NULL, updated_at = now()"
-    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz"
+    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz" FRESH_GUARD("$3", "$4")
     "  RETURNING id, community_id, title, language)"
     " SELECT u.id,"
     "  question_event(u.id, 'question.triaged', NULL, jsonb_build_object('action', 'triage', 'reason', 'no_expert'))"
@@ -87,6 +100,14 @@ static struct db_stmt stmt_triage = {
     "   FROM community_members m JOIN users mu ON mu.id = m.user_id AND mu.status = 'active'"
     "   WHERE m.community_id = u.community_id AND m.role = 'manager' AND m.status = 'active') AS notified"
     " FROM u",
+    4, 0};
+
+/* After the write, in the same transaction: still waiting with the same version means the
+ * freshness guard refused the decision, so the question is routed again from fresh facts. */
+static struct db_stmt stmt_requeue = {
+    "routing_requeue",
+    "SELECT job_add('question.route', jsonb_build_object('question_id', id), NULL) AS job_id FROM questions"
+    " WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz",
     2, 0};
 
 void routing_register_statements(void)
@@ -94,6 +115,8 @@ void routing_register_statements(void)
 	db_register_statement(&stmt_load);
 	db_register_statement(&stmt_assign);
 	db_register_statement(&stmt_triage);
+	db_register_statement(&stmt_lock);
+	db_register_statement(&stmt_requeue);
 }
 
 static bool flag(const PGresult *r, int row, const char *column)
@@ -102,16 +125,52 @@ static bool flag(const PGresult *r, int row, const char *column)
 	return v && v[0] == 't';
 }
 
+/* One decision at a time in this worker: decisions made side by side would be taken from the
+ * same facts and then refused by the freshness guard, over and over during a burst. Others
+ * wait here (at most JOBS_MAX_IN_FLIGHT, the jobs this worker holds); workers and hosts still
+ * decide side by side, which the guard settles. */
+static struct {
+	struct job *waiting[JOBS_MAX_IN_FLIGHT];
+	int head, count;
+	bool busy;
+} serial;
+
+static void start(struct job *job);
+
+/* Ends the current decision (after job_done / job_failed) and starts the next one. */
+static void next(void)
+{
+	serial.busy = false;
+	if (serial.count == 0)
+		return;
+	struct job *job = serial.waiting[serial.head];
+	serial.head = (serial.head + 1) % JOBS_MAX_IN_FLIGHT;
+	serial.count--;
+	serial.busy = true;
+	start(job);
+}
+
+static void finish(struct job *job, const char *error)
+{
+	if (error)
+		job_failed(job, error);
+	else
+		job_done(job);
+	next();
+}
+
 static void written(const struct db_result *result, void *arg)
 {
 	struct job *job = arg;
 	if (result->status != DB_OK) {
-		job_failed(job, result->message ? result->message : "database error");
+		finish(job, result->message ? result->message : "database error");
 		return;
 	}
-	if (PQntuples(result->results[0]) == 0)
+	if (PQntuples(result->results[2]) > 0)
+		log_info("job %s: another decision came first; routing the question again", job->id_text);
+	else if (PQntuples(result->results[1]) == 0)
 		log_info("job %s: the question changed while it was routed; left as it is", job->id_text);
-	job_done(job);
+	finish(job, NULL);
 }
 
 static void write_parts(char *score, size_t score_size, char **parts, const struct routing_candidate *c)
@@ -126,14 +185,14 @@ static void loaded(const struct db_result *result, void *arg)
 {
 	struct job *job = arg;
 	if (result->status != DB_OK) {
-		job_failed(job, result->message ? result->message : "database error");
+		finish(job, result->message ? result->message : "database error");
 		return;
 	}
 	const PGresult *r = result->results[0];
 	int rows = PQntuples(r);
 	if (rows == 0) {
 		/* Gone, or no longer waiting for routing: nothing to do. */
-		job_done(job);
+		finish(job, NULL);
 		return;
 	}
 	const char *question = db_value(r, 0, "question_id"), *version = db_value(r, 0, "version");
@@ -160,10 +219,19 @@ static void loaded(const struct db_result *result, void *arg)
 		x->last_routed_us = db_value(r, i, "last_routed") ? db_int(r, i, "last_routed") : 0;
 	}
 	int eligible = routing_rank(c, count, order);
+	/* {id,id,...}: every candidate, excluded or not, since any of them may change the outcome. */
+	char *ids = xmalloc((size_t)count * 21 + 3), *w = ids;
+	*w++ = '{';
+	for (int i = 0; i < count; i++)
+		w += sprintf(w, "%s%lld", i ? "," : "", (long long)c[i].user_id);
+	strcpy(w, "}");
+	const char *seen = db_value(r, 0, "seen_route"), *community = db_value(r, 0, "community_id");
 	struct db_batch *b = db_batch_new();
+	const char *lv[] = {community};
+	db_batch_add(b, &stmt_lock, lv);
 	if (eligible == 0) {
 		log_info("question %s: no expert available among %d; to triage", question, count);
-		const char *v[] = {question, version};
+		const char *v[] = {question, version, seen, ids};
 		db_batch_add(b, &stmt_triage, v);
 	} else {
 		const struct routing_candidate *p = &c[order[0]], *k = eligible > 1 ? &c[order[1]] : NULL;
@@ -175,15 +243,18 @@ static void loaded(const struct db_result *result, void *arg)
 			snprintf(backup, sizeof backup, "%lld", (long long)k->user_id);
 			write_parts(bscore, sizeof bscore, &bparts, k);
 		}
-		log_info("question %s: routed to %s (score %d), backup %s", question, primary, p->score,
+		log_info("question %s: best expert %s (score %d), backup %s", question, primary, p->score,
 		         k ? backup : "none");
 		const char *v[] = {question, version, primary, k ? backup : NULL, pscore, pparts,
-		                   k ? bscore : NULL, bparts};
+		                   k ? bscore : NULL, bparts, seen, ids};
 		db_batch_add(b, &stmt_assign, v);
 		free(pparts);
 		free(bparts);
 	}
+	const char *rv[] = {question, version};
+	db_batch_add(b, &stmt_requeue, rv);
 	jobs_batch_done(b, job);
+	free(ids);
 	free(c);
 	free(order);
 	db_batch_send(job->worker->db, b, written, job);
@@ -198,15 +269,31 @@ bool routing_payload_id(const struct job *job, const char *name, char *out, size
 	return true;
 }
 
-static void route_question(struct job *job)
+static void start(struct job *job)
 {
 	char id[24];
+	if (jobs_stopping()) {
+		finish(job, "the worker is stopping");
+		return;
+	}
 	if (!routing_payload_id(job, "question_id", id, sizeof id)) {
-		job_failed(job, "the payload needs a positive integer question_id");
+		finish(job, "the payload needs a positive integer question_id");
 		return;
 	}
 	const char *v[] = {id};
 	db_query(job->worker->db, &stmt_load, v, loaded, job);
+}
+
+static void route_question(struct job *job)
+{
+	if (!serial.busy) {
+		serial.busy = true;
+		start(job);
+		return;
+	}
+	/* The queue holds what jobs.c lets this worker hold, so it cannot overflow. */
+	serial.waiting[(serial.head + serial.count) % JOBS_MAX_IN_FLIGHT] = job;
+	serial.count++;
 }
 
 void questions_register_jobs(void)

@@ -413,6 +413,25 @@ test('the same question queued twice, and many questions at once: two workers ro
   assert.equal(rows(`SELECT 1 FROM jobs WHERE kind = 'question.route' AND payload->>'question_id' IN (${all.map((x) => `'${x}'`).join(',')})`).length, 0);
 });
 
+test('a burst of questions is shared among equal experts as if they came one by one', async () => {
+  const c = community();
+  const owner = await member(c, 'manager');
+  const experts = [];
+  for (let i = 0; i < 3; i++) experts.push(await member(c, 'expert', { expertise: { burst: 2 }, languages: ['en'], weeklyCap: 1000 }));
+  const ch = channel(c, owner);
+  const ids = sql(srv, `WITH c AS (INSERT INTO customers (name) SELECT 'Burst ' || g FROM generate_series(1, 30) g RETURNING id),
+    q AS (INSERT INTO questions (channel_id, external_id, community_id, customer_id, title, body, language, tags, status)
+      SELECT ${ch}, 'burst-' || c.id, ${c}, c.id, 'Burst question', 'Body.', 'en', '{burst}', 'routing' FROM c RETURNING id)
+    SELECT id FROM q WHERE job_add('question.route', jsonb_build_object('question_id', id), NULL) > 0`).split('\n').map(Number);
+  await eventually(() => {
+    assert.equal(rows(`SELECT 1 FROM questions WHERE id IN (${ids.join(',')}) AND status = 'routing'`).length, 0);
+  }, 30000);
+  const shares = rows(`SELECT assignee_id, count(*)::int AS n FROM questions WHERE id IN (${ids.join(',')}) GROUP BY 1 ORDER BY 1`);
+  assert.deepEqual(shares.map((x) => x.assignee_id), experts);
+  for (const x of shares) assert.ok(x.n >= 9 && x.n <= 11, `expert ${x.assignee_id} got ${x.n} of 30`);
+  assert.deepEqual(rows(`SELECT count(*)::int AS n FROM question_events WHERE kind = 'question.routed' AND question_id IN (${ids.join(',')})`), [{ n: 30 }]);
+});
+
 test('jobs survive a restart: a question queued while relais is down is routed by the next start', async () => {
   const c = community();
   const owner = await member(c, 'manager');
