@@ -62,8 +62,9 @@ static struct db_stmt stmt_timeline = {
 /* Answered or closed questions the caller may see that look like question $1: its title's
  * words (stemmed in its language, accents ignored) in their text, or a title close enough
  * for pg_trgm's `%` (questions_search_idx, questions_title_trgm_idx). Each index gives its
- * best 100; `similarity` is the better of the trigram similarity of the titles and the share
- * of the title's words found. Never a customer column. $1 question, $2 me, $3 admin. */
+ * best 100; `similarity` is the trigram similarity of the titles, or when better the mean of
+ * that and the share of the title's words found in the other question (so that, among
+ * questions with all the words, the closest title comes first). Never a customer column. $1 question, $2 me, $3 admin. */
 static struct db_stmt stmt_similar = {
     "questions_similar",
     "WITH s AS (SELECT q.id, q.title, immutable_unaccent(lower(q.title)) AS key,"
@@ -77,12 +78,12 @@ static struct db_stmt stmt_similar = {
     "   AND q.status IN ('answered', 'closed') AND q.id <> t.id"
     "   ORDER BY similarity(immutable_unaccent(lower(q.title)), t.key) DESC, q.id DESC LIMIT 100),"
     " found AS (SELECT id FROM fts UNION SELECT id FROM tri),"
-    " scored AS (SELECT q.id, q.title, q.status, q.language, q.community_id, q.created_at,"
-    "   round(greatest(similarity(immutable_unaccent(lower(q.title)), t.key),"
-    "     CASE WHEN cardinality(t.words) = 0 THEN 0 ELSE (SELECT count(*) FROM unnest(t.words) x"
-    "       WHERE q.search @@ quote_literal(x)::tsquery)::float8 / cardinality(t.words) END)::numeric, 3)"
-    "     AS similarity"
-    "  FROM found JOIN questions q ON q.id = found.id, t WHERE " VISIBLE ")"
+    " parts AS (SELECT q.id, q.title, q.status, q.language, q.community_id, q.created_at,"
+    "   similarity(immutable_unaccent(lower(q.title)), t.key)::float8 AS trigram,"
+    "   CASE WHEN cardinality(t.words) = 0 THEN 0 ELSE (SELECT count(*) FROM unnest(t.words) x"
+    "     WHERE q.search @@ quote_literal(x)::tsquery)::float8 / cardinality(t.words) END AS words"
+    "  FROM found JOIN questions q ON q.id = found.id, t WHERE " VISIBLE "),"
+    " scored AS (SELECT parts.*, round(greatest(trigram, (trigram + words) / 2)::numeric, 3) AS similarity FROM parts)"
     " SELECT s.id, s.title, s.status, s.language, json_build_object('id', co.id, 'name', co.name) AS community,"
     " s.similarity, s.created_at FROM scored s JOIN communities co ON co.id = s.community_id"
     " ORDER BY s.similarity DESC, s.id DESC LIMIT 10",
