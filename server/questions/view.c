@@ -62,7 +62,7 @@ static struct db_stmt stmt_timeline = {
 /* Answered or closed questions the caller may see that look like question $1: its title's
  * words (stemmed in its language, accents ignored) in their text, or a title close enough
  * for pg_trgm's `%` (questions_search_idx, questions_title_trgm_idx). Each index gives its
- * best 100; `similarity` is the trigram similarity of the titles, or when better the mean of
+ * best 100 of at most 1000 matches (a bound on the work when many questions share words); `similarity` is the trigram similarity of the titles, or when better the mean of
  * that and the share of the title's words found in the other question (so that, among
  * questions with all the words, the closest title comes first). Never a customer column. $1 question, $2 me, $3 admin. */
 static struct db_stmt stmt_similar = {
@@ -72,11 +72,12 @@ static struct db_stmt stmt_similar = {
     "  FROM questions q WHERE q.id = $1),"
     " w AS (SELECT s.*, tsvector_to_array(to_tsvector(s.cfg, s.title)) AS words FROM s),"
     " t AS (SELECT w.*, (SELECT string_agg(quote_literal(x), ' | ') FROM unnest(w.words) x)::tsquery AS tsq FROM w),"
-    " fts AS (SELECT q.id FROM questions q, t WHERE q.search @@ t.tsq AND q.status IN ('answered', 'closed')"
-    "   AND q.id <> t.id ORDER BY ts_rank(q.search, t.tsq) DESC, q.id DESC LIMIT 100),"
-    " tri AS (SELECT q.id FROM questions q, t WHERE immutable_unaccent(lower(q.title)) % t.key"
-    "   AND q.status IN ('answered', 'closed') AND q.id <> t.id"
-    "   ORDER BY similarity(immutable_unaccent(lower(q.title)), t.key) DESC, q.id DESC LIMIT 100),"
+    " fts AS (SELECT x.id FROM (SELECT q.id, q.search FROM questions q, t WHERE q.search @@ t.tsq"
+    "   AND q.status IN ('answered', 'closed') AND q.id <> t.id LIMIT 1000) x, t"
+    "   ORDER BY ts_rank(x.search, t.tsq) DESC, x.id DESC LIMIT 100),"
+    " tri AS (SELECT x.id FROM (SELECT q.id, q.title FROM questions q, t WHERE immutable_unaccent(lower(q.title)) % t.key"
+    "   AND q.status IN ('answered', 'closed') AND q.id <> t.id LIMIT 1000) x, t"
+    "   ORDER BY similarity(immutable_unaccent(lower(x.title)), t.key) DESC, x.id DESC LIMIT 100),"
     " found AS (SELECT id FROM fts UNION SELECT id FROM tri),"
     " parts AS (SELECT q.id, q.title, q.status, q.language, q.community_id, q.created_at,"
     "   similarity(immutable_unaccent(lower(q.title)), t.key)::float8 AS trigram,"
