@@ -163,3 +163,19 @@ test('similar questions and comments never carry the customer, even for managers
   assertError(await get(p.outsider, `/api/v1/questions/${id}/similar`), 404);
   assertError(await get(p.outsider, `/api/v1/questions/${id}/comments`), 404);
 });
+
+test('API tokens are nobody: no question, no customer, lists empty', async () => {
+  const res = await api(srv, 'POST', '/api/v1/tokens', { session: admin, body: { name: 'reader', scopes: ['read', 'admin'] } });
+  assert.equal(res.status, 201, res.text);
+  const token = res.body.token;
+  const id = q({ assignee: p.expert });
+  assertError(await api(srv, 'GET', `/api/v1/questions/${id}`, { token }), 404, 'question_not_found');
+  assertError(await api(srv, 'GET', `/api/v1/questions/${id}/similar`, { token }), 404);
+  assertError(await api(srv, 'GET', `/api/v1/questions/${id}/comments`, { token }), 404);
+  for (const query of ['', '?scope=triage']) {
+    const r = await api(srv, 'GET', `/api/v1/questions${query}`, { token });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.items, []);
+  }
+  assert.equal((await api(srv, 'POST', `/api/v1/questions/${id}/claim`, { token })).status, 403);
+});

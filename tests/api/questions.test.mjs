@@ -457,3 +457,17 @@ test('unclaim while waiting for the customer keeps waiting; a claimer may write'
   assert.equal(sql(srv, `SELECT status FROM questions WHERE id = ${q}`), 'assigned');
   assert.ok(lit(null) === 'NULL');
 });
+
+test('unknown or malformed ids answer 404 on every question route', async () => {
+  const routes = [
+    ['GET', ''], ['GET', '/comments'], ['GET', '/similar'], ['POST', '/claim'], ['POST', '/unclaim'],
+    ['POST', '/decline', { reason: 'x' }], ['POST', '/assign', { user_id: p.expert.id }], ['POST', '/messages', { body: 'x' }],
+    ['POST', '/comments', { body: 'x' }],
+  ];
+  for (const id of ['999999999', 'abc', '0', '-4', '1e3', '99999999999999999999']) {
+    for (const [method, suffix, body] of routes) {
+      const res = await api(srv, method, `/api/v1/questions/${id}${suffix}`, { session: p.manager, body });
+      assert.equal(res.status, 404, `${method} ${id}${suffix}: ${res.text}`);
+    }
+  }
+});
