@@ -110,9 +110,9 @@ void question_forbidden(struct http_req *req, const char *id, const char *messag
 bool question_is_id(const char *s);
 
 /* Adds to `b` the statement that reads question `id` as the caller sees it (QUESTION_COLUMNS,
- * body, url, `_visible`, the `_can_*` flags, and the `_may_*`, `_state_*` and `_declined`
- * columns that tell a refused action's 403 from its 409). Answered last in a batch, it shows
- * the question after the batch's changes. */
+ * body, url, `_visible`, the `_can_*` flags, and the `_may_*` and `_declined` columns that
+ * tell a refused action's 403 from its 409). Added last in a batch, it shows the question
+ * after the batch's changes. */
 struct db_batch;
 void question_add_row(struct db_batch *b, struct http_req *req, const char *id);
 /* Adds the statement that only says whether the caller may see question `id` (`_visible`). */

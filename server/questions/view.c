@@ -13,23 +13,21 @@
 #define VISIBLE Q_VISIBLE(Q_ME, Q_ADMIN)
 
 /* $1 question, $2 me, $3 admin. Not filtered by visibility, so that a refused action can
- * tell 404 from 403 and 409: callers check `_visible` first. */
+ * tell 404 from 403 and 409 (`_may_*`: who may; a refusal by someone who may is a state
+ * conflict): callers check `_visible` first. */
 static struct db_stmt stmt_row = {
     "questions_row",
-    "SELECT " QUESTION_COLUMNS ", q.body, q.url, " VISIBLE " AS _visible,"
-    " " VISIBLE " AND " Q_MAY_CLAIM(Q_ME) " AND " Q_STATE_CLAIM " AS _can_claim,"
-    " " VISIBLE " AND " Q_MAY_UNCLAIM(Q_ME) " AND " Q_STATE_UNCLAIM " AS _can_unclaim,"
-    " " VISIBLE " AND " Q_MAY_DECLINE(Q_ME) " AND " Q_STATE_DECLINE(Q_ME) " AS _can_decline,"
-    " " VISIBLE " AND " Q_MAY_ASSIGN(Q_ME, Q_ADMIN) " AND " Q_STATE_ASSIGN " AS _can_assign,"
-    " " VISIBLE " AND " Q_MAY_MESSAGE(Q_ME, Q_ADMIN) " AND " Q_STATE_MESSAGE " AS _can_message,"
-    " " Q_MAY_CLAIM(Q_ME) " AS _may_claim, " Q_STATE_CLAIM " AS _state_claim,"
-    " " Q_MAY_UNCLAIM(Q_ME) " AS _may_unclaim, " Q_STATE_UNCLAIM " AS _state_unclaim,"
-    " " Q_MAY_DECLINE(Q_ME) " AS _may_decline, " Q_STATE_DECLINE(Q_ME) " AS _state_decline,"
-    " " Q_MAY_ASSIGN(Q_ME, Q_ADMIN) " AS _may_assign, " Q_STATE_ASSIGN " AS _state_assign,"
-    " " Q_STATE_MOVE " AS _state_move,"
-    " " Q_MAY_MESSAGE(Q_ME, Q_ADMIN) " AS _may_message, " Q_STATE_MESSAGE " AS _state_message,"
+    "SELECT " QUESTION_COLUMNS ", q.body, q.url, v.visible AS _visible,"
+    " v.visible AND " Q_MAY_CLAIM(Q_ME) " AND " Q_STATE_CLAIM " AS _can_claim,"
+    " v.visible AND " Q_MAY_UNCLAIM(Q_ME) " AND " Q_STATE_UNCLAIM " AS _can_unclaim,"
+    " v.visible AND " Q_MAY_DECLINE(Q_ME) " AND " Q_STATE_DECLINE(Q_ME) " AS _can_decline,"
+    " v.visible AND " Q_MAY_ASSIGN(Q_ME, Q_ADMIN) " AND " Q_STATE_ASSIGN " AS _can_assign,"
+    " v.visible AND " Q_MAY_MESSAGE(Q_ME, Q_ADMIN) " AND " Q_STATE_MESSAGE " AS _can_message,"
+    " " Q_MAY_CLAIM(Q_ME) " AS _may_claim, " Q_MAY_UNCLAIM(Q_ME) " AS _may_unclaim,"
+    " " Q_MAY_DECLINE(Q_ME) " AS _may_decline, " Q_MAY_ASSIGN(Q_ME, Q_ADMIN) " AS _may_assign,"
+    " " Q_MAY_MESSAGE(Q_ME, Q_ADMIN) " AS _may_message,"
     " EXISTS (SELECT 1 FROM question_declines d WHERE d.question_id = q.id AND d.user_id = $2) AS _declined"
-    QUESTION_FROM " WHERE q.id = $1",
+    QUESTION_FROM " CROSS JOIN LATERAL (SELECT " VISIBLE " AS visible) v WHERE q.id = $1",
     3, 0};
 
 static struct db_stmt stmt_visible = {
