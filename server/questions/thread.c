@@ -161,7 +161,7 @@ static bool read_mentions(struct http_req *req, const char **literal)
 		if (!seen)
 			ids[n++] = id;
 	}
-	char *out = arena_alloc(&req->arena, 2 + n * 21);
+	char *out = arena_alloc(&req->arena, 3 + n * 21); /* braces, NUL, and per id a comma and 20 digits */
 	size_t len = 0;
 	out[len++] = '{';
 	for (size_t k = 0; k < n; k++)
