@@ -200,6 +200,11 @@ CREATE TABLE questions (
 CREATE INDEX questions_claimed_idx ON questions (claimed_by) WHERE claimed_by IS NOT NULL;
 CREATE INDEX questions_assignee_idx ON questions (assignee_id, sla_due_at) WHERE status IN ('assigned', 'claimed', 'waiting_customer', 'escalated');
 CREATE INDEX questions_community_idx ON questions (community_id, status, id DESC);
+-- The inbox: what someone claimed (beside what is assigned to them), the triage queue of
+-- all communities (admins), and a community's questions newest first without a status.
+CREATE INDEX questions_claimed_idx ON questions (claimed_by, sla_due_at) WHERE status IN ('assigned', 'claimed', 'waiting_customer', 'escalated');
+CREATE INDEX questions_triage_idx ON questions (id) WHERE status = 'triage';
+CREATE INDEX questions_community_recent_idx ON questions (community_id, id DESC);
 CREATE INDEX questions_search_idx ON questions USING gin (search);
 CREATE INDEX questions_title_trgm_idx ON questions USING gin (immutable_unaccent(lower(title)) gin_trgm_ops);
 
