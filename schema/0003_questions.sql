@@ -196,8 +196,6 @@ CREATE TABLE questions (
     updated_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (channel_id, external_id)
 );
--- Routing counts each expert's open load (assigned to or claimed by them).
-CREATE INDEX questions_claimed_idx ON questions (claimed_by) WHERE claimed_by IS NOT NULL;
 CREATE INDEX questions_assignee_idx ON questions (assignee_id, sla_due_at) WHERE status IN ('assigned', 'claimed', 'waiting_customer', 'escalated');
 CREATE INDEX questions_community_idx ON questions (community_id, status, id DESC);
 -- The inbox: what someone claimed (beside what is assigned to them), the triage queue of

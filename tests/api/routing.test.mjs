@@ -200,18 +200,28 @@ test('out of office, weekly cap reached and declined experts are left out; nobod
   assert.equal(rows(`SELECT 1 FROM jobs WHERE payload->>'question_id' = '${t}'`).length, 0, 'no SLA timer in triage');
 });
 
-test('a decline hands the question back to routing and the new decision leaves the decliner out', async () => {
+test('a decline (through the API) hands the question back to routing and the new decision leaves the decliner out', async () => {
   const c = community();
   const owner = await member(c, 'manager');
-  const a = await member(c, 'expert', { expertise: { refunds: 4 }, languages: ['en'] });
+  const declining = await newPerson(srv, admin, { name: 'Declining expert' });
+  const a = declining.id;
+  sql(srv, `INSERT INTO community_members (community_id, user_id, role) VALUES (${c}, ${a}, 'expert');
+    INSERT INTO user_expertise (user_id, tag, level) VALUES (${a}, 'refunds', 4); UPDATE users SET languages = '{en}' WHERE id = ${a}`);
   const b = await member(c, 'expert', { expertise: { refunds: 2 }, languages: ['en'] });
   const d = await member(c, 'expert', { expertise: { refunds: 1 }, languages: ['en'] });
   const q = question(channel(c, owner), { tags: ['refunds'] });
   const first = await decided(q);
   assert.equal(first.assignee_id, a);
-  // What the decline action does, in one transaction.
-  sql(srv, `BEGIN; INSERT INTO question_declines (question_id, user_id, reason) VALUES (${q}, ${a}, 'On leave tomorrow');
-    SELECT question_route_later(${q}, 'declined', ${a}); COMMIT;`);
+  // The question view shows the decision and its parts.
+  const view = await api(srv, 'GET', `/api/v1/questions/${q}`, { session: declining });
+  assert.equal(view.status, 200, view.text);
+  assert.deepEqual(view.body.routing.map((r) => [r.user.id, r.rank, r.score, r.parts]), [
+    [a, 1, 60, { expertise: 40, language: 20, availability: 0, load: 0 }],
+    [b, 2, 40, { expertise: 20, language: 20, availability: 0, load: 0 }],
+  ]);
+
+  const res = await api(srv, 'POST', `/api/v1/questions/${q}/decline`, { session: declining, body: { reason: 'On leave tomorrow' } });
+  assert.ok(res.status < 300, res.text);
   const second = await eventually(() => {
     const s = state(q);
     assert.equal(s.status, 'assigned');
