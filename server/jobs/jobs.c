@@ -17,8 +17,10 @@
 
 #define BACKOFF_MAX_SECONDS 3600
 
-/* Claims up to $2 due jobs of the kinds this worker handles ($1). A job whose lease expired
- * after its last attempt is not run again: it is marked dead there (and skipped by C). */
+/* Claims up to $2 due jobs of the kinds this worker handles ($1) for a lease of $3 seconds.
+ * run_at moves to the lease's end too, so that running jobs leave the index range that
+ * claims scan. A job whose lease expired after its last attempt is not run again: it is
+ * marked dead there (and skipped by C). */
 static struct db_stmt stmt_claim = {
     "jobs_claim",
     "WITH due AS (SELECT id FROM jobs"
@@ -30,7 +32,8 @@ static struct db_stmt stmt_claim = {
     "  status = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'pending' END,"
     "  last_error = CASE WHEN j.attempts >= j.max_attempts"
     "   THEN coalesce(j.last_error, 'the lease of the last attempt expired') ELSE j.last_error END,"
-    "  locked_until = now() + make_interval(secs => $3::int), locked_by = $4"
+    "  locked_until = now() + make_interval(secs => $3::int), locked_by = $4,"
+    "  run_at = now() + make_interval(secs => $3::int)"
     " FROM due WHERE j.id = due.id"
     " RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.status",
     4, 0};
