@@ -121,8 +121,8 @@ static void finished(const struct db_result *result, void *arg)
 {
 	struct job *job = arg;
 	if (result->status != DB_OK)
-		log_warn("job %lld (%s): could not record its end: %s; it runs again after its lease", (long long)job->id,
-		         job->kind, result->message ? result->message : "database error");
+		log_warn("job %lld (%s): could not record its end: %s; it runs again after its lease",
+		         (long long)job->id, job->kind, result->message ? result->message : "database error");
 	job_free(job);
 }
 
@@ -158,7 +158,8 @@ void job_failed(struct job *job, const char *error)
 	job->completed_in_batch = false;
 	bool last = job->attempts >= job->max_attempts;
 	if (last)
-		log_warn("job %lld (%s) gave up after %d attempts: %s", (long long)job->id, job->kind, job->attempts, error);
+		log_warn("job %lld (%s) gave up after %d attempts: %s", (long long)job->id, job->kind, job->attempts,
+		         error);
 	else
 		log_info("job %lld (%s) failed (attempt %d of %d): %s", (long long)job->id, job->kind, job->attempts,
 		         job->max_attempts, error);

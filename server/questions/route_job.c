@@ -56,25 +56,24 @@ static struct db_stmt stmt_load = {
  * question_routes id then, $10 the candidates). Otherwise two decisions made at the same time
  * from the same facts would send a burst of questions to the same expert; the stale one is
  * queued again instead (stmt_requeue). */
-static struct db_stmt stmt_lock = {
-    "routing_lock", "SELECT pg_advisory_xact_lock(1919250540, ($1::bigint % 2147483647)::int)", 1, 0};
-
-#define FRESH_GUARD(seen, candidates)                                                                          \
-	" AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > " seen "::bigint AND r.rank = 1"            \
-	"  AND r.user_id = ANY (" candidates "::bigint[]))"
+static struct db_stmt stmt_lock = {"routing_lock",
+                                   "SELECT pg_advisory_xact_lock(1919250540, ($1::bigint % 2147483647)::int)", 1, 0};
 
 /* $1 question, $2 version, $3 primary, $4 backup or NULL, $5 $6 primary score and parts,
- * $7 $8 backup score and parts, $9 $10 the freshness guard. question_sla_arm() updates the
+ * $7 $8 backup score and parts, $9 $10 the freshness guard (as in the triage below). question_sla_arm() updates the
  * row that the CTE updated: it runs as a later command, so it sees that update. */
 static struct db_stmt stmt_assign = {
     "routing_assign",
     "WITH u AS (UPDATE questions SET status = 'assigned', assignee_id = $3, primary_expert_id = $3,"
     "  backup_expert_id = $4, claimed_by = NULL, escalation_level = 0, triage_reason = '', updated_at = now()"
-    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz" FRESH_GUARD("$9", "$10")
+    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz"
+    "   AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > $9::bigint AND r.rank = 1"
+    "    AND r.user_id = ANY ($10::bigint[]))"
     "  RETURNING id, channel_id, community_id, title, language),"
     " r AS (INSERT INTO question_routes (question_id, user_id, rank, score, parts)"
     "  SELECT u.id, x.user_id, x.rank, x.score, x.parts FROM u,"
-    "   (VALUES ($3::bigint, 1, $5::int, $6::jsonb), ($4::bigint, 2, $7::int, $8::jsonb)) AS x (user_id, rank, score, parts)"
+    "   (VALUES ($3::bigint, 1, $5::int, $6::jsonb), ($4::bigint, 2, $7::int, $8::jsonb))"
+    "   AS x (user_id, rank, score, parts)"
     "  WHERE x.user_id IS NOT NULL RETURNING id)"
     " SELECT u.id, (SELECT count(*) FROM r) AS routes,"
     "  question_event(u.id, 'question.routed', NULL, jsonb_build_object('primary', $3::bigint, 'backup', $4::bigint))"
@@ -90,7 +89,9 @@ static struct db_stmt stmt_triage = {
     "routing_triage",
     "WITH u AS (UPDATE questions SET status = 'triage', triage_reason = 'no_expert', assignee_id = NULL,"
     "  claimed_by = NULL, updated_at = now()"
-    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz" FRESH_GUARD("$3", "$4")
+    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz"
+    "   AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > $3::bigint AND r.rank = 1"
+    "    AND r.user_id = ANY ($4::bigint[]))"
     "  RETURNING id, community_id, title, language)"
     " SELECT u.id,"
     "  question_event(u.id, 'question.triaged', NULL, jsonb_build_object('action', 'triage', 'reason', 'no_expert'))"
@@ -245,8 +246,8 @@ static void loaded(const struct db_result *result, void *arg)
 		}
 		log_info("question %s: best expert %s (score %d), backup %s", question, primary, p->score,
 		         k ? backup : "none");
-		const char *v[] = {question, version, primary, k ? backup : NULL, pscore, pparts,
-		                   k ? bscore : NULL, bparts, seen, ids};
+		const char *v[] = {question, version, primary, k ? backup : NULL, pscore, pparts, k ? bscore : NULL, bparts,
+		                   seen, ids};
 		db_batch_add(b, &stmt_assign, v);
 		free(pparts);
 		free(bparts);

@@ -16,7 +16,7 @@
 #define TUE 2
 #define SAT 6
 #define SUN 7
-#define HM(h, m) ((h) * 60 + (m))
+#define HM(h, m) ((h)*60 + (m))
 
 static json_t *hours(const char *text)
 {
@@ -72,10 +72,10 @@ static void best_score_first(void **state)
 {
 	(void)state;
 	struct routing_candidate c[4] = {expert(1), expert(2), expert(3), expert(4)};
-	c[0].expertise_levels = 1;                         /* 10 */
-	c[1].expertise_levels = 3;                         /* 30 */
-	c[2].speaks_language = true;                       /* 20 */
-	c[3].expertise_levels = 5, c[3].open_load = 5;     /* 50 - 25 = 25 */
+	c[0].expertise_levels = 1;                     /* 10 */
+	c[1].expertise_levels = 3;                     /* 30 */
+	c[2].speaks_language = true;                   /* 20 */
+	c[3].expertise_levels = 5, c[3].open_load = 5; /* 50 - 25 = 25 */
 	int order[4];
 	assert_int_equal(routing_rank(c, 4, order), 4);
 	assert_int_equal(c[order[0]].user_id, 2);
@@ -217,8 +217,9 @@ static void overnight_windows(void **state)
 static void malformed_windows_are_ignored(void **state)
 {
 	(void)state;
-	json_t *h = hours("{\"mon\": [[\"9:00\",\"17:00\"], [\"09:00\"], \"x\", [\"25:00\",\"26:00\"], [\"24:00\",\"01:00\"],"
-	                  " [\"10:60\",\"11:00\"], [\"10:00\",\"10:00\"], [1, 2], [\"14:00\",\"15:00\"]], \"tue\": \"always\"}");
+	json_t *h = hours(
+	    "{\"mon\": [[\"9:00\",\"17:00\"], [\"09:00\"], \"x\", [\"25:00\",\"26:00\"], [\"24:00\",\"01:00\"],"
+	    " [\"10:60\",\"11:00\"], [\"10:00\",\"10:00\"], [1, 2], [\"14:00\",\"15:00\"]], \"tue\": \"always\"}");
 	assert_false(routing_in_working_hours(h, MON, HM(9, 30)));
 	assert_false(routing_in_working_hours(h, MON, HM(10, 0))); /* an empty window */
 	assert_false(routing_in_working_hours(h, MON, HM(0, 30)));
