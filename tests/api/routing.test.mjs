@@ -423,6 +423,27 @@ test('the same question queued twice, and many questions at once: two workers ro
   assert.equal(rows(`SELECT 1 FROM jobs WHERE kind = 'question.route' AND payload->>'question_id' IN (${all.map((x) => `'${x}'`).join(',')})`).length, 0);
 });
 
+test('two workers claim side by side and run each job once', async () => {
+  // 60 jobs that fail at once and may not be retried: each handler run leaves one log line.
+  const ids = sql(srv, `WITH j AS (INSERT INTO jobs (kind, payload, max_attempts)
+    SELECT 'question.route', jsonb_build_object('question_id', 'n' || g), 1 FROM generate_series(1, 60) g RETURNING id)
+    SELECT id FROM j`).split('\n').map(Number);
+  sql(srv, `SELECT pg_notify('relais_jobs', '')`);
+  await eventually(() => {
+    const left = rows(`SELECT id FROM jobs WHERE id IN (${ids.join(',')}) AND status <> 'dead'`);
+    assert.equal(left.length, 0);
+  }, 15000);
+  assert.deepEqual(rows(`SELECT DISTINCT attempts FROM jobs WHERE id IN (${ids.join(',')})`), [{ attempts: 1 }]);
+  const ran = await eventually(() => {
+    const lines = srv.logs().split('\n').filter((l) => / gave up after 1 attempts/.test(l))
+      .map((l) => JSON.parse(l)).filter((l) => ids.includes(Number(l.msg.match(/^job (\d+)/)[1])));
+    assert.equal(lines.length, 60);
+    return lines;
+  }, 5000);
+  assert.equal(new Set(ran.map((l) => l.msg.match(/^job (\d+)/)[1])).size, 60, 'no job ran twice');
+  sql(srv, `DELETE FROM jobs WHERE id IN (${ids.join(',')})`);
+});
+
 test('a burst of questions is shared among equal experts as if they came one by one', async () => {
   const c = community();
   const owner = await member(c, 'manager');
