@@ -313,8 +313,9 @@ test('decline: the assignee, with a reason; the question goes back to routing; t
   assert.equal(res.body.status, 'routing');
   assert.equal(res.body.assignee, null);
   assert.equal(sql(srv, `SELECT reason FROM question_declines WHERE question_id = ${q} AND user_id = ${p.expert.id}`), 'On holiday next week');
-  assert.deepEqual(eventKinds(srv, q), ['question.declined', 'question.rerouted']);
-  assert.equal(sql(srv, `SELECT count(*) FROM jobs WHERE kind = 'question.route' AND payload->>'question_id' = '${q}'`), '1');
+  // The routing job runs at once: the question may already have its new decision.
+  assert.deepEqual(eventKinds(srv, q).slice(0, 2), ['question.declined', 'question.rerouted']);
+  await eventually(() => assert.match(sql(srv, `SELECT status FROM questions WHERE id = ${q}`), /^(assigned|triage)$/), 10000);
   await eventually(async () => {
     const rows = await audit(srv, admin, { action: 'question.declined' });
     assert.ok(rows.items.some((r) => r.object_id === String(q) && r.actor_user_id === p.expert.id));
@@ -386,10 +387,11 @@ test('assign to a community: moved and routed again; the previous assignee is to
   const res = await post(p.manager, `/api/v1/questions/${q}/assign`, { community_id: fx.community2 });
   assert.equal(res.status, 200, res.text);
   assert.equal(res.body.status, 'routing');
-  assert.equal(sql(srv, `SELECT community_id || ' ' || status || ' ' || coalesce(assignee_id::text, '-') FROM questions WHERE id = ${q}`), `${fx.community2} routing -`);
-  assert.deepEqual(eventKinds(srv, q), ['question.moved', 'question.rerouted']);
+  assert.equal(sql(srv, `SELECT community_id FROM questions WHERE id = ${q}`), String(fx.community2));
+  assert.deepEqual(eventKinds(srv, q).slice(0, 2), ['question.moved', 'question.rerouted']);
   assert.deepEqual(notifications(srv, p.expert.id, q).map((n) => n.kind), ['question.unassigned']);
-  assert.equal(sql(srv, `SELECT count(*) FROM jobs WHERE kind = 'question.route' AND payload->>'question_id' = '${q}'`), '1');
+  // Routed again in its new community (or waiting in its triage queue).
+  await eventually(() => assert.match(sql(srv, `SELECT status FROM questions WHERE id = ${q}`), /^(assigned|triage)$/), 10000);
   await eventually(async () => {
     const rows = await audit(srv, admin, { action: 'question.moved' });
     assert.ok(rows.items.some((r) => r.object_id === String(q)));
