@@ -78,7 +78,7 @@ static struct db_stmt stmt_rotate = {
     "  RETURNING s.expires_at),"
     " new AS (INSERT INTO channel_secrets (channel_id, secret) SELECT c.id, decode($2, 'hex') FROM c RETURNING id)"
     " SELECT (SELECT max(expires_at) FROM old) AS previous_expires_at,"
-    " audit_record($3, $4, 'channel.secret_rotated', 'channel', $1, $5, $6,"
+    " audit_record($3, $4, 'channel.secret_rotated', 'channel', $1::text, $5, $6,"
     "   jsonb_build_object('secret_id', new.id)) AS _audit FROM new",
     6, 0};
 
