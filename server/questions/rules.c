@@ -74,7 +74,7 @@ static struct db_stmt stmt_insert = {
 /* Written only when the replacement is (same condition). $5-$8 audit, $9 count. */
 static struct db_stmt stmt_rules_audit = {
     "rules_audit",
-    "SELECT audit_record($5, $6, 'community.rules_replaced', 'community', $1::text, $7, $8,"
+    "SELECT audit_record($5, $6, 'community.rules_replaced', 'community', $1::bigint::text, $7, $8,"
     " jsonb_build_object('rules', $9::int)) WHERE" ALLOWED,
     9, 0};
 
