@@ -116,7 +116,8 @@ static void new_token(struct http_req *req, char *token, size_t token_size, cons
 
 static void reply_token(struct http_req *req, const char *token)
 {
-	http_reply_json(req, 202, json_pack("{s:s, s:s++}", "follow_token", token, "follow_url", "/follow/", token));
+	http_reply_json(req, 202, json_pack("{s:s, s:s}", "follow_token", token, "follow_url",
+	                                    arena_printf(&req->arena, "/follow/%s", token)));
 }
 
 static void asked(const struct db_result *result, void *arg)
