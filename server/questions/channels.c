@@ -65,8 +65,11 @@ static struct db_stmt stmt_update = {
     "  WHERE c.id = $1 AND ($6::bigint IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = $6 AND status = 'active'))"
     "  RETURNING c.*)"
     " SELECT " CHANNEL_COLUMNS ", audit_record($7, $8, 'channel.updated', 'channel', c.id::text, $9, $10, $11::jsonb)"
-    "   AS _audit FROM c JOIN communities co ON co.id = c.community_id",
+    "   AS _audit, pg_notify('relais_channels', c.id::text) AS _notify"
+    " FROM c JOIN communities co ON co.id = c.community_id",
     11, 0};
+
+/* Workers cache channel secrets (intake.c): every change is announced on relais_channels. */
 
 /* The secrets in use get 24 hours more (not more than they had); the new one has no expiry.
  * Locking the channel row makes concurrent rotations run one after the other. */
@@ -79,7 +82,7 @@ static struct db_stmt stmt_rotate = {
     " new AS (INSERT INTO channel_secrets (channel_id, secret) SELECT c.id, decode($2, 'hex') FROM c RETURNING id)"
     " SELECT (SELECT max(expires_at) FROM old) AS previous_expires_at,"
     " audit_record($3, $4, 'channel.secret_rotated', 'channel', $1::text, $5, $6,"
-    "   jsonb_build_object('secret_id', new.id)) AS _audit FROM new",
+    "   jsonb_build_object('secret_id', new.id)) AS _audit, pg_notify('relais_channels', $1::text) AS _notify FROM new",
     6, 0};
 
 static struct db_stmt stmt_deliveries = {

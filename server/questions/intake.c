@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "core/worker.h"
+#include "db/listen.h"
 #include "db/rows.h"
 #include "http/input.h"
 #include "http/request.h"
@@ -23,7 +24,8 @@
 
 static struct db_stmt stmt_secrets = {
     "intake_secrets",
-    "SELECT c.kind, c.status, encode(s.secret, 'hex') AS secret FROM channels c"
+    "SELECT c.kind, c.status, encode(s.secret, 'hex') AS secret,"
+    " coalesce(extract(epoch FROM s.expires_at)::bigint, 0) AS expires FROM channels c"
     " LEFT JOIN channel_secrets s ON s.channel_id = c.id AND (s.expires_at IS NULL OR s.expires_at > now())"
     " WHERE c.id = $1 ORDER BY s.id DESC LIMIT 8",
     1, 0};
@@ -336,6 +338,135 @@ static void store(struct http_req *req, struct delivery *d)
 	db_batch_send(req->worker->db, b, stored, req);
 }
 
+/* --- the per-worker cache of channel secrets ------------------------------------------------- *
+ * Verifying a delivery needs the channel's kind, status and unexpired keys: cached per worker
+ * process (one event loop, no locking) for CACHE_TTL_MS, so that a steady stream of deliveries
+ * costs one round trip instead of two. Changes reach the cache three ways: NOTIFY
+ * relais_channels (sent by channels.c on every change, payload the channel id), the TTL, and
+ * a fresh read whenever a cached entry does not verify a signature, so that a sender who
+ * starts using a just-rotated secret is never refused by a worker that has not heard of it.
+ * Key expiry times are cached with the keys and checked on every use. */
+#define CACHE_SLOTS 64
+#define CACHE_TTL_MS 5000
+
+struct cached_channel {
+	int64_t id; /* 0: empty slot */
+	int64_t fetched_ms;
+	bool api, active;
+	size_t nkeys;
+	struct signature_key keys[MAX_KEYS];
+	int64_t expires[MAX_KEYS]; /* Unix seconds, 0 = no expiry */
+};
+
+static struct cached_channel cache[CACHE_SLOTS];
+static bool cache_subscribed;
+
+static struct cached_channel *cache_slot(int64_t id)
+{
+	return &cache[(uint64_t)id % CACHE_SLOTS];
+}
+
+static void cache_forget(struct cached_channel *c)
+{
+	sodium_memzero(c, sizeof *c);
+}
+
+static void cache_notified(const char *channel, const char *payload, void *arg)
+{
+	(void)channel;
+	(void)arg;
+	int64_t id = payload ? strtoll(payload, NULL, 10) : 0;
+	struct cached_channel *c = cache_slot(id);
+	if (id > 0 && c->id == id)
+		cache_forget(c);
+}
+
+/* After a reconnect of the LISTEN connection, notifications may have been missed. */
+static void cache_reconnected(void *arg)
+{
+	(void)arg;
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		cache_forget(&cache[i]);
+}
+
+static void cache_subscribe(struct worker *w)
+{
+	if (cache_subscribed || !w->listener)
+		return;
+	cache_subscribed = db_subscribe(w->listener, "relais_channels", cache_notified, cache_reconnected, NULL);
+}
+
+/* The cached entry for `id` if it is fresh, else NULL. */
+static struct cached_channel *cache_get(int64_t id)
+{
+	struct cached_channel *c = cache_slot(id);
+	if (c->id != id || now_ms() - c->fetched_ms > CACHE_TTL_MS)
+		return NULL;
+	return c;
+}
+
+/* Keys of the entry still valid at `now`, copied into keys[] (zeroed by the caller). */
+static size_t live_keys(const struct cached_channel *c, int64_t now, struct signature_key *keys)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nkeys; i++)
+		if (!c->expires[i] || c->expires[i] > now)
+			keys[n++] = c->keys[i];
+	return n;
+}
+
+static void cache_fill(struct cached_channel *c, int64_t id, const PGresult *r)
+{
+	cache_forget(c);
+	c->id = id;
+	c->fetched_ms = now_ms();
+	c->api = !strcmp(db_value(r, 0, "kind"), "api");
+	c->active = !strcmp(db_value(r, 0, "status"), "active");
+	for (int i = 0; i < PQntuples(r) && c->nkeys < MAX_KEYS; i++) {
+		const char *hex = db_value(r, i, "secret");
+		struct signature_key *k = &c->keys[c->nkeys];
+		if (hex && sodium_hex2bin(k->bytes, sizeof k->bytes, hex, strlen(hex), NULL, &k->len, NULL) == 0) {
+			c->expires[c->nkeys] = db_int(r, i, "expires");
+			c->nkeys++;
+		}
+	}
+}
+
+/* Verifies the delivery with a cached entry; `final` when a refusal is the answer (the entry
+ * was just read from the database). Returns true when the request was answered or stored. */
+static bool verify_with(struct http_req *req, struct delivery *d, const struct cached_channel *c, bool final)
+{
+	if (!c->api) {
+		refuse(req, d, true, "not_api_channel");
+		return true;
+	}
+	if (!c->active) {
+		if (!final)
+			return false;
+		refuse(req, d, true, "channel_disabled");
+		return true;
+	}
+	int64_t now = (int64_t)time(NULL);
+	struct signature_key keys[MAX_KEYS];
+	size_t nkeys = live_keys(c, now, keys);
+	enum signature_result verdict =
+	    signature_verify(keys, nkeys, d->webhook_id, d->timestamp, d->body, d->body_len, d->signature, now);
+	sodium_memzero(keys, sizeof keys);
+	if (verdict == SIGNATURE_STALE) {
+		log_failure(req, d, 401, "stale_timestamp");
+		http_reply_error(req, 401, "stale_timestamp", "webhook-timestamp is more than 5 minutes off.", NULL);
+		return true;
+	}
+	if (verdict != SIGNATURE_OK) {
+		if (!final)
+			return false;
+		refuse(req, d, true, "invalid_signature");
+		return true;
+	}
+	store(req, d);
+	return true;
+}
+
 static void secrets_fetched(const struct db_result *result, void *arg)
 {
 	struct http_req *req = arg;
@@ -347,35 +478,10 @@ static void secrets_fetched(const struct db_result *result, void *arg)
 		refuse(req, d, false, NULL);
 		return;
 	}
-	if (strcmp(db_value(r, 0, "kind"), "api") != 0) {
-		refuse(req, d, true, "not_api_channel");
-		return;
-	}
-	if (strcmp(db_value(r, 0, "status"), "active") != 0) {
-		refuse(req, d, true, "channel_disabled");
-		return;
-	}
-	struct signature_key keys[MAX_KEYS];
-	size_t nkeys = 0;
-	for (int i = 0; i < PQntuples(r) && nkeys < MAX_KEYS; i++) {
-		const char *hex = db_value(r, i, "secret");
-		if (hex && sodium_hex2bin(keys[nkeys].bytes, sizeof keys[nkeys].bytes, hex, strlen(hex), NULL,
-		                          &keys[nkeys].len, NULL) == 0)
-			nkeys++;
-	}
-	enum signature_result verdict = signature_verify(keys, nkeys, d->webhook_id, d->timestamp, d->body, d->body_len,
-	                                                 d->signature, (int64_t)time(NULL));
-	sodium_memzero(keys, sizeof keys);
-	if (verdict == SIGNATURE_STALE) {
-		log_failure(req, d, 401, "stale_timestamp");
-		http_reply_error(req, 401, "stale_timestamp", "webhook-timestamp is more than 5 minutes off.", NULL);
-		return;
-	}
-	if (verdict != SIGNATURE_OK) {
-		refuse(req, d, true, "invalid_signature");
-		return;
-	}
-	store(req, d);
+	int64_t id = strtoll(d->channel_id, NULL, 10);
+	struct cached_channel *c = cache_slot(id);
+	cache_fill(c, id, r);
+	(void)verify_with(req, d, c, true);
 }
 
 static bool valid_webhook_id(const char *s)
@@ -424,6 +530,10 @@ static void start(struct http_req *req, bool message)
 	memcpy(d->body, body, len);
 	d->body_len = len;
 	req->route_state = d;
+	cache_subscribe(req->worker);
+	const struct cached_channel *c = cache_get(strtoll(d->channel_id, NULL, 10));
+	if (c && verify_with(req, d, c, false))
+		return;
 	const char *v[] = {d->channel_id};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_secrets, v, secrets_fetched, req);

@@ -125,21 +125,35 @@ log "warm-up"
 node "$BENCH_DIR/intake-sign.mjs" "$SECRET" 3000 warm >"$WORK/warm.tsv"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s "$BENCH_DIR/intake.lua" "$URL" -- "$PATH_Q" "$THREADS" "$WORK/warm.tsv" >/dev/null
 
-rates=(); p50s=(); p99s=()
-printf '| round | intakes/s (202) | p50 ms | p99 ms | duplicates | other |\n|---:|---:|---:|---:|---:|---:|\n'
+# CPU time (user + system, clock ticks) of the relais workers and of this cluster's processes.
+CLK_TCK=$(getconf CLK_TCK)
+PG_PID=$(head -1 "$PG_DATA/postmaster.pid")
+ticks_of() { local t=0 pid; for pid in "$@"; do [[ -r /proc/$pid/stat ]] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done; echo "$t"; }
+relais_ticks() { ticks_of $(pgrep -P "$RELAIS_PID"); }
+pg_ticks() { ticks_of "$PG_PID" $(pgrep -P "$PG_PID"); }
+
+rates=(); p50s=(); p99s=(); relais_cpu=(); pg_cpu=()
+printf '| round | intakes/s (202) | p50 ms | p99 ms | duplicates | other | CPU µs/intake: relais | PostgreSQL |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for round in $(seq "$ROUNDS"); do
 	node "$BENCH_DIR/intake-sign.mjs" "$SECRET" "$PER_ROUND" "r$round-$$" >"$WORK/round.tsv"
+	r0=$(relais_ticks); g0=$(pg_ticks)
 	line=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_DIR/intake.lua" "$URL" -- \
 		"$PATH_Q" "$THREADS" "$WORK/round.tsv" | grep '^INTAKE')
+	r1=$(relais_ticks); g1=$(pg_ticks)
 	kill -0 "$RELAIS_PID" 2>/dev/null || die "relais died during round $round"
 	eval "$(sed -E 's/^INTAKE //' <<<"$line")" # created= duplicate= other= seconds= p50_ms= p99_ms=
 	rate=$(awk -v c="$created" -v s="$seconds" 'BEGIN { printf "%.0f", c / s }')
-	rates+=("$rate"); p50s+=("$p50_ms"); p99s+=("$p99_ms")
-	printf '| %d | %s | %s | %s | %s | %s |\n' "$round" "$rate" "$p50_ms" "$p99_ms" "$duplicate" "$other"
+	total=$((created + duplicate + other))
+	rc=$(awk -v t=$((r1 - r0)) -v n="$total" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }')
+	gc=$(awk -v t=$((g1 - g0)) -v n="$total" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }')
+	rates+=("$rate"); p50s+=("$p50_ms"); p99s+=("$p99_ms"); relais_cpu+=("$rc"); pg_cpu+=("$gc")
+	printf '| %d | %s | %s | %s | %s | %s | %s | %s |\n' "$round" "$rate" "$p50_ms" "$p99_ms" "$duplicate" "$other" "$rc" "$gc"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-printf '\n**median of %d rounds**: %s intakes/s, p50 %s ms, p99 %s ms\n' "$ROUNDS" "$(median "${rates[@]}")" \
-	"$(median "${p50s[@]}")" "$(median "${p99s[@]}")"
+printf '\n**median of %d rounds**: %s intakes/s, p50 %s ms, p99 %s ms; CPU per intake: relais %s µs, PostgreSQL %s µs\n' \
+	"$ROUNDS" "$(median "${rates[@]}")" "$(median "${p50s[@]}")" "$(median "${p99s[@]}")" "$(median "${relais_cpu[@]}")" \
+	"$(median "${pg_cpu[@]}")"
+printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'questions stored: %s; question.route jobs: %s; statuses: %s\n' \
 	"$(psql_q 'SELECT count(*) FROM questions')" \
 	"$(psql_q "SELECT count(*) FROM jobs WHERE kind = 'question.route'")" \
