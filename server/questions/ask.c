@@ -132,6 +132,7 @@ static void asked(const struct db_result *result, void *arg)
 		http_reply_error(req, 503, "busy", "Please send the question again.", NULL);
 		goto done;
 	}
+	intake_routed(req, r);
 	reply_token(req, a->token);
 done:
 	sodium_memzero(a->token, sizeof a->token);

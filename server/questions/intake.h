@@ -20,6 +20,9 @@ struct intake_question {
  * result has question_id, status and duplicate (a single row; question_id NULL only if a
  * conflicting insert raced past the lock, which the caller answers 503). */
 void intake_add_question(struct db_batch *b, struct http_req *req, const struct intake_question *q);
+/* Call with that last result once the batch committed: wakes the job runner (NOTIFY
+ * relais_jobs, coalesced per worker) when the question was handed to routing. */
+void intake_routed(struct http_req *req, const PGresult *r);
 
 /* A customer message on the question (channel_id, question_external_id) or on the question
  * whose follow token hashes to follow_hash_hex. The last result has message_id, question_id
