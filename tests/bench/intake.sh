@@ -13,14 +13,14 @@
 #     known secret, and three rules on billing-help (refuse, escalate, answer);
 #   - for each round, N unique deliveries pre-signed by intake-sign.mjs (node:crypto; distinct
 #     webhook ids and external ids, signed just before the round so their timestamps are
-#     fresh), replayed by wrk (-t2 -c$CONNECTIONS) with intake.lua.
+#     fresh), replayed by wrk (-t2 -c$CONNECTIONS, 8 by default) with intake.lua.
 # Reports requests/s (202 answers over the run's duration), p50 and p99 per round and their
 # medians. Target on the 2-core machine: >= 1,000 intakes/s, p99 <= 50 ms.
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10}
-CONNECTIONS=${CONNECTIONS:-32}
+CONNECTIONS=${CONNECTIONS:-8}   # = the workers' whole database pool (2 x 4): more only queue
 THREADS=${THREADS:-2}
 PER_ROUND=${PER_ROUND:-40000}     # signed deliveries per round: more than a round can send
 WORKERS=${RELAIS_BENCH_WORKERS:-2}
