@@ -36,6 +36,18 @@ static struct db_stmt stmt_rate = {
     " RETURNING hits, greatest(1, ceil(extract(epoch FROM r.window_start + interval '1 hour' - now())))::int AS retry",
     1, 0};
 
+/* Replies on follow pages: one-minute windows per address (they outlive the sign-in
+ * cleanup, which drops windows older than five minutes). */
+#define FOLLOW_MESSAGES_PER_MINUTE 20
+static struct db_stmt stmt_follow_rate = {
+    "follow_rate",
+    "INSERT INTO rate_limits AS r (key, window_start, hits) VALUES ('follow:' || $1, now(), 1)"
+    " ON CONFLICT (key) DO UPDATE SET"
+    "  hits = CASE WHEN r.window_start <= now() - interval '1 minute' THEN 1 ELSE r.hits + 1 END,"
+    "  window_start = CASE WHEN r.window_start <= now() - interval '1 minute' THEN now() ELSE r.window_start END"
+    " RETURNING hits, greatest(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::int AS retry",
+    1, 0};
+
 /* What the customer sees of the status. */
 #define CUSTOMER_STATUS                                                                                        \
 	"CASE q.status WHEN 'triage' THEN 'received' WHEN 'routing' THEN 'received'"                               \
@@ -58,7 +70,7 @@ static struct db_stmt stmt_follow_messages = {
 
 void ask_register_statements(void)
 {
-	struct db_stmt *all[] = {&stmt_form, &stmt_rate, &stmt_follow, &stmt_follow_messages};
+	struct db_stmt *all[] = {&stmt_form, &stmt_rate, &stmt_follow, &stmt_follow_messages, &stmt_follow_rate};
 	for (size_t i = 0; i < ARRAY_LEN(all); i++)
 		db_register_statement(all[i]);
 }
@@ -277,20 +289,39 @@ static void follow_sent(const struct db_result *result, void *arg)
 	http_reply_json(req, 201, out);
 }
 
+static void follow_rate_checked(const struct db_result *result, void *arg)
+{
+	struct http_req *req = arg;
+	struct intake_message *m = req->route_state;
+	if (!http_db_answered(req, result))
+		return;
+	const PGresult *rate = result->results[0];
+	if (db_int(rate, 0, "hits") > FOLLOW_MESSAGES_PER_MINUTE) {
+		http_set_header(req, "Retry-After", db_value(rate, 0, "retry"));
+		http_reply_error(req, 429, "rate_limited", "Too many messages from this address; wait a minute.", NULL);
+		return;
+	}
+	struct db_batch *b = db_batch_new();
+	intake_add_message(b, req, m);
+	http_req_hold(req);
+	db_batch_send(req->worker->db, b, follow_sent, req);
+}
+
 void follow_message(struct http_req *req)
 {
 	static const char *const fields[] = {"body", NULL};
-	struct intake_message m = {0};
-	m.follow_hash_hex = token_hash(req);
-	if (!m.follow_hash_hex || !input_only(req, fields) || !input_text(req, "body", 20000, INPUT_REQUIRED, &m.body))
+	struct intake_message *m = arena_alloc(&req->arena, sizeof *m);
+	memset(m, 0, sizeof *m);
+	m->follow_hash_hex = token_hash(req);
+	if (!m->follow_hash_hex || !input_only(req, fields) || !input_text(req, "body", 20000, INPUT_REQUIRED, &m->body))
 		return;
-	if (strspn(m.body, " \t\r\n") == strlen(m.body)) {
+	if (strspn(m->body, " \t\r\n") == strlen(m->body)) {
 		input_fail(req, "body", "This field must not be empty.");
 		return;
 	}
-	m.channel_id = "0";
-	struct db_batch *b = db_batch_new();
-	intake_add_message(b, req, &m);
+	m->channel_id = "0";
+	req->route_state = m;
+	const char *v[] = {req->client_ip};
 	http_req_hold(req);
-	db_batch_send(req->worker->db, b, follow_sent, req);
+	db_query(req->worker->db, &stmt_follow_rate, v, follow_rate_checked, req);
 }

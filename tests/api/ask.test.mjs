@@ -136,6 +136,18 @@ test('refused questions read "declined" with the canned reply from the company',
   await api(srv, 'PUT', `/api/v1/communities/${community}/rules`, { session: admin, body: { rules: [] } });
 });
 
+test('replies on follow pages are limited per address (429 with Retry-After)', async () => {
+  const res = await ask(form.slug, good());
+  const from = nextIp();
+  const answers = await Promise.all(Array.from({ length: 24 }, (_, i) =>
+    request(srv, 'POST', `/api/v1/follow/${res.body.follow_token}/messages`, { body: { body: `Reply ${i}` }, from })));
+  assert.equal(answers.filter((r) => r.status === 201).length, 20, answers.map((r) => r.status).join(','));
+  const limited = answers.find((r) => r.status === 429);
+  assertError(limited, 429, 'rate_limited');
+  assert.ok(Number(limited.headers['retry-after']) >= 1);
+  assert.equal((await request(srv, 'POST', `/api/v1/follow/${res.body.follow_token}/messages`, { body: { body: 'Other address' }, from: nextIp() })).status, 201);
+});
+
 test('unknown or malformed follow tokens answer 404', async () => {
   const fake = crypto.randomBytes(32).toString('base64url');
   assert.equal((await follow(fake)).status, 404);

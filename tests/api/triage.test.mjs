@@ -134,6 +134,13 @@ test('escalate assigns to the rule owner and notifies them; refuse stores the ca
   assert.deepEqual([status, topic, assignee], ['escalated', 'legal', String(owner.id)]);
   assert.equal(sql(srv, `SELECT count(*) FROM notifications WHERE user_id = ${owner.id} AND kind = 'question.escalated' AND question_id = ${esc.question_id}`), '1');
   assert.equal(sql(srv, `SELECT count(*) FROM jobs WHERE payload->>'question_id' = '${esc.question_id}'`), '0');
+  // An owner disabled since the rule was written: the question goes to the triage queue.
+  sql(srv, `UPDATE users SET status = 'disabled' WHERE id = ${owner.id}`);
+  const orphan = await intake(channel, { body: 'Another lawsuit.' });
+  assert.equal(orphan.status, 'triage');
+  assert.deepEqual(row(orphan.question_id).slice(0, 2), ['triage', 'owner_inactive']);
+  assert.deepEqual(triaged(orphan.question_id), { action: 'triage', rule_id: Number(row(orphan.question_id)[4]), reason: 'owner_inactive' });
+  sql(srv, `UPDATE users SET status = 'active' WHERE id = ${owner.id}`);
   const ref = await intake(channel, { title: 'Buy Crypto now' });
   assert.equal(ref.status, 'refused');
   assert.equal(sql(srv, `SELECT author || '|' || body FROM question_messages WHERE question_id = ${ref.question_id}`), 'system|We do not answer this here.');
