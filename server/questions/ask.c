@@ -45,20 +45,21 @@ static struct db_stmt stmt_follow_rate = {
     " ON CONFLICT (key) DO UPDATE SET"
     "  hits = CASE WHEN r.window_start <= now() - interval '1 minute' THEN 1 ELSE r.hits + 1 END,"
     "  window_start = CASE WHEN r.window_start <= now() - interval '1 minute' THEN now() ELSE r.window_start END"
-    " RETURNING hits, greatest(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::int AS retry",
+    " RETURNING hits, greatest(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::int AS "
+    "retry",
     1, 0};
 
 /* What the customer sees of the status. */
-#define CUSTOMER_STATUS                                                                                        \
-	"CASE q.status WHEN 'triage' THEN 'received' WHEN 'routing' THEN 'received'"                               \
-	" WHEN 'waiting_customer' THEN 'waiting_for_you' WHEN 'answered' THEN 'answered' WHEN 'closed' THEN 'closed'" \
+#define CUSTOMER_STATUS                                                                                                \
+	"CASE q.status WHEN 'triage' THEN 'received' WHEN 'routing' THEN 'received'"                                   \
+	" WHEN 'waiting_customer' THEN 'waiting_for_you' WHEN 'answered' THEN 'answered' WHEN 'closed' THEN 'closed'"  \
 	" WHEN 'refused' THEN 'declined' ELSE 'in_progress' END"
 
-static struct db_stmt stmt_follow = {
-    "follow_question",
-    "SELECT q.title, q.body, q.language, " CUSTOMER_STATUS " AS status, q.created_at FROM questions q"
-    " WHERE q.follow_token_hash = decode($1, 'hex')",
-    1, 0};
+static struct db_stmt stmt_follow = {"follow_question",
+                                     "SELECT q.title, q.body, q.language, " CUSTOMER_STATUS
+                                     " AS status, q.created_at FROM questions q"
+                                     " WHERE q.follow_token_hash = decode($1, 'hex')",
+                                     1, 0};
 
 /* Experts' and the company's messages all read "company": no names leave the company. */
 static struct db_stmt stmt_follow_messages = {
@@ -128,8 +129,9 @@ static void new_token(struct http_req *req, char *token, size_t token_size, cons
 
 static void reply_token(struct http_req *req, const char *token)
 {
-	http_reply_json(req, 202, json_pack("{s:s, s:s}", "follow_token", token, "follow_url",
-	                                    arena_printf(&req->arena, "/follow/%s", token)));
+	http_reply_json(req, 202,
+	                json_pack("{s:s, s:s}", "follow_token", token, "follow_url",
+	                          arena_printf(&req->arena, "/follow/%s", token)));
 }
 
 static void asked(const struct db_result *result, void *arg)
@@ -164,7 +166,8 @@ static void checked(const struct db_result *result, void *arg)
 	if (db_int(rate, 0, "hits") > ASK_PER_HOUR) {
 		audit_write(req, "ask.rate_limited", "channel", db_value(form, 0, "_id"), NULL);
 		http_set_header(req, "Retry-After", db_value(rate, 0, "retry"));
-		http_reply_error(req, 429, "rate_limited", "Too many questions from this address; try again later.", NULL);
+		http_reply_error(req, 429, "rate_limited", "Too many questions from this address; try again later.",
+		                 NULL);
 		return;
 	}
 	a->q.channel_id = arena_strdup(&req->arena, db_value(form, 0, "_id"));
@@ -256,8 +259,9 @@ static void followed(const struct db_result *result, void *arg)
 		return;
 	}
 	http_set_header(req, "Cache-Control", "no-store");
-	http_reply_json(req, 200, json_pack("{s:o, s:o}", "question", db_row_json(result->results[0], 0), "messages",
-	                                    db_rows_json(result->results[1])));
+	http_reply_json(req, 200,
+	                json_pack("{s:o, s:o}", "question", db_row_json(result->results[0], 0), "messages",
+	                          db_rows_json(result->results[1])));
 }
 
 void follow_get(struct http_req *req)
@@ -313,7 +317,8 @@ void follow_message(struct http_req *req)
 	struct intake_message *m = arena_alloc(&req->arena, sizeof *m);
 	memset(m, 0, sizeof *m);
 	m->follow_hash_hex = token_hash(req);
-	if (!m->follow_hash_hex || !input_only(req, fields) || !input_text(req, "body", 20000, INPUT_REQUIRED, &m->body))
+	if (!m->follow_hash_hex || !input_only(req, fields) ||
+	    !input_text(req, "body", 20000, INPUT_REQUIRED, &m->body))
 		return;
 	if (strspn(m->body, " \t\r\n") == strlen(m->body)) {
 		input_fail(req, "body", "This field must not be empty.");

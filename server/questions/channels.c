@@ -18,20 +18,19 @@
 
 #define SECRET_BYTES 32
 
-#define CHANNEL_COLUMNS                                                                                        \
-	"c.id, c.kind, c.name, c.slug, c.community_id, co.name AS community_name, c.language, c.sla_seconds,"      \
+#define CHANNEL_COLUMNS                                                                                                \
+	"c.id, c.kind, c.name, c.slug, c.community_id, co.name AS community_name, c.language, c.sla_seconds,"          \
 	" c.owner_user_id, c.status, c.created_at"
 
-static struct db_stmt stmt_list = {
-    "channels_list",
-    "SELECT " CHANNEL_COLUMNS " FROM channels c JOIN communities co ON co.id = c.community_id"
-    " WHERE ($1::bigint IS NULL OR c.id > $1) ORDER BY c.id LIMIT $2",
-    2, 0};
+static struct db_stmt stmt_list = {"channels_list",
+                                   "SELECT " CHANNEL_COLUMNS
+                                   " FROM channels c JOIN communities co ON co.id = c.community_id"
+                                   " WHERE ($1::bigint IS NULL OR c.id > $1) ORDER BY c.id LIMIT $2",
+                                   2, 0};
 
 static struct db_stmt stmt_get = {
     "channels_get",
-    "SELECT " CHANNEL_COLUMNS " FROM channels c JOIN communities co ON co.id = c.community_id WHERE c.id = $1", 1,
-    0};
+    "SELECT " CHANNEL_COLUMNS " FROM channels c JOIN communities co ON co.id = c.community_id WHERE c.id = $1", 1, 0};
 
 /* Why a create or an update would insert nothing: a missing community, an inactive owner. */
 static struct db_stmt stmt_check = {
@@ -243,8 +242,8 @@ static const char *const statuses[] = {"active", "disabled", NULL};
 
 void channels_create(struct http_req *req)
 {
-	static const char *const fields[] = {"kind",        "name", "community_id", "language", "sla_seconds",
-	                                     "slug",        "owner_user_id", NULL};
+	static const char *const fields[] = {"kind",        "name", "community_id",  "language",
+	                                     "sla_seconds", "slug", "owner_user_id", NULL};
 	const char *kind, *name, *slug, *language;
 	long long community = 0, sla = 0, owner = 0;
 	bool has_owner;
@@ -285,8 +284,13 @@ void channels_create(struct http_req *req)
 	struct db_batch *b = db_batch_new();
 	const char *c[] = {http_id_text(req, community), owner_id, NULL};
 	db_batch_add(b, &stmt_check, c);
-	const char *v[] = {kind,     name,    slug,       http_id_text(req, community), language, http_id_text(req, sla),
-	                   owner_id, creator, secret_hex, a[0], a[1], a[2], a[3]};
+	const char *v[] = {kind,       name,
+	                   slug,       http_id_text(req, community),
+	                   language,   http_id_text(req, sla),
+	                   owner_id,   creator,
+	                   secret_hex, a[0],
+	                   a[1],       a[2],
+	                   a[3]};
 	db_batch_add(b, &stmt_create, v);
 	/* The batch copied the key: the arena copy is not needed any more. */
 	if (secret_hex)
@@ -334,8 +338,8 @@ void channels_update(struct http_req *req)
 	const char *a[4];
 	audit_actor_params(req, a);
 	char *details = json_dumps(req->json, JSON_COMPACT);
-	const char *v[] = {id,   name, language, has_sla ? http_id_text(req, sla) : NULL, status, owner_id, a[0], a[1],
-	                   a[2], a[3], arena_strdup(&req->arena, details)};
+	const char *v[] = {id,   name, language, has_sla ? http_id_text(req, sla) : NULL, status, owner_id, a[0],
+	                   a[1], a[2], a[3],     arena_strdup(&req->arena, details)};
 	free(details);
 	db_batch_add(b, &stmt_update, v);
 	http_req_hold(req);

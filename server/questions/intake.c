@@ -195,7 +195,8 @@ void intake_routed(struct http_req *req, const PGresult *r)
 
 void intake_register_statements(void)
 {
-	struct db_stmt *all[] = {&stmt_secrets, &stmt_log, &stmt_lock, &stmt_question, &stmt_message, &stmt_message_lock};
+	struct db_stmt *all[] = {&stmt_secrets,  &stmt_log,     &stmt_lock,
+	                         &stmt_question, &stmt_message, &stmt_message_lock};
 	for (size_t i = 0; i < ARRAY_LEN(all); i++)
 		db_register_statement(all[i]);
 }
@@ -204,9 +205,9 @@ void intake_add_question(struct db_batch *b, struct http_req *req, const struct 
 {
 	const char *l[] = {q->channel_id, q->external_id, q->webhook_id};
 	db_batch_add(b, &stmt_lock, l);
-	const char *v[] = {q->channel_id, q->webhook_id, q->external_id, q->title,        q->body,
-	                   q->language,   q->tags,       q->url,         q->name,         q->email,
-	                   q->external_ref, req->client_ip, q->follow_hash_hex};
+	const char *v[] = {q->channel_id,     q->webhook_id, q->external_id, q->title, q->body,         q->language,
+	                   q->tags,           q->url,        q->name,        q->email, q->external_ref, req->client_ip,
+	                   q->follow_hash_hex};
 	db_batch_add(b, &stmt_question, v);
 }
 
@@ -214,8 +215,8 @@ void intake_add_message(struct db_batch *b, struct http_req *req, const struct i
 {
 	const char *l[] = {m->channel_id, m->webhook_id};
 	db_batch_add(b, &stmt_message_lock, l);
-	const char *v[] = {m->channel_id, m->webhook_id, m->question_external_id, m->follow_hash_hex, m->external_id,
-	                   m->body, req->client_ip};
+	const char *v[] = {m->channel_id,  m->webhook_id, m->question_external_id, m->follow_hash_hex,
+	                   m->external_id, m->body,       req->client_ip};
 	db_batch_add(b, &stmt_message, v);
 }
 
@@ -223,8 +224,7 @@ bool intake_valid_email(const char *s)
 {
 	const char *at = strchr(s, '@');
 	size_t n = strlen(s);
-	if (!at || at == s || strchr(at + 1, '@') || n > 254 || !strchr(at + 1, '.') || at[1] == '.' ||
-	    s[n - 1] == '.')
+	if (!at || at == s || strchr(at + 1, '@') || n > 254 || !strchr(at + 1, '.') || at[1] == '.' || s[n - 1] == '.')
 		return false;
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == ',' || *p == '<' || *p == '>')
@@ -264,7 +264,8 @@ static bool nested(struct http_req *req, json_t *obj, const char *key, const cha
 	if (v)
 		json_object_set(tmp, field, v);
 	req->json = tmp;
-	bool ok = line ? input_line(req, field, 0, max, INPUT_OPTIONAL, out) : input_text(req, field, max, INPUT_OPTIONAL, out);
+	bool ok = line ? input_line(req, field, 0, max, INPUT_OPTIONAL, out)
+	               : input_text(req, field, max, INPUT_OPTIONAL, out);
 	req->json = saved;
 	json_decref(tmp);
 	return ok;
@@ -272,7 +273,8 @@ static bool nested(struct http_req *req, json_t *obj, const char *key, const cha
 
 static bool read_question(struct http_req *req, struct intake_question *q)
 {
-	static const char *const fields[] = {"external_id", "title", "body", "customer", "language", "tags", "url", NULL};
+	static const char *const fields[] = {"external_id", "title", "body", "customer",
+	                                     "language",    "tags",  "url",  NULL};
 	static const char *const languages[] = {"en", "fr", NULL};
 	bool has_tags;
 	if (!input_only(req, fields) || !input_line(req, "external_id", 1, 200, INPUT_REQUIRED, &q->external_id) ||
@@ -295,7 +297,8 @@ static bool read_question(struct http_req *req, struct intake_question *q)
 		json_object_foreach(customer, key, value)
 		{
 			if (strcmp(key, "name") && strcmp(key, "email") && strcmp(key, "external_ref"))
-				return input_fail(req, arena_printf(&req->arena, "customer.%s", key), "This field is not allowed.");
+				return input_fail(req, arena_printf(&req->arena, "customer.%s", key),
+				                  "This field is not allowed.");
 		}
 		if (!nested(req, customer, "name", "customer.name", 200, true, &q->name) ||
 		    !nested(req, customer, "email", "customer.email", 254, true, &q->email) ||
@@ -329,7 +332,8 @@ static void stored(const struct db_result *result, void *arg)
 	bool duplicate = json_is_true(json_object_get(out, "duplicate"));
 	if (d->message && json_is_null(json_object_get(out, "question_id"))) {
 		json_decref(out);
-		http_reply_error(req, 404, "question_not_found", "No question of this channel has this external id.", NULL);
+		http_reply_error(req, 404, "question_not_found", "No question of this channel has this external id.",
+		                 NULL);
 		return;
 	}
 	if (json_is_null(json_object_get(out, "question_id"))) {
@@ -547,8 +551,8 @@ static void start(struct http_req *req, bool message)
 	if (message) {
 		d->question_external_id = http_param(req, "external_id");
 		if (!d->question_external_id || !*d->question_external_id || strlen(d->question_external_id) > 200) {
-			http_reply_error(req, 404, "question_not_found", "No question of this channel has this external id.",
-			                 NULL);
+			http_reply_error(req, 404, "question_not_found",
+			                 "No question of this channel has this external id.", NULL);
 			return;
 		}
 	}

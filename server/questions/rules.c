@@ -17,26 +17,26 @@
 
 /* $1 community, $2 caller, $3 caller is admin: visible (a secret community the caller is not
  * in answers 404) and manages. */
-#define ACCESS_SQL                                                                                             \
-	"SELECT c.id, (c.visibility <> 'secret' OR $3::bool OR me.status IS NOT NULL) AS visible,"                 \
-	" coalesce($3::bool OR (me.role = 'manager' AND me.status = 'active'), false) AS manages"                   \
-	" FROM communities c LEFT JOIN community_members me ON me.community_id = c.id AND me.user_id = $2"        \
+#define ACCESS_SQL                                                                                                     \
+	"SELECT c.id, (c.visibility <> 'secret' OR $3::bool OR me.status IS NOT NULL) AS visible,"                     \
+	" coalesce($3::bool OR (me.role = 'manager' AND me.status = 'active'), false) AS manages"                      \
+	" FROM communities c LEFT JOIN community_members me ON me.community_id = c.id AND me.user_id = $2"             \
 	" WHERE c.id = $1"
 
 static struct db_stmt stmt_access = {"rules_access", ACCESS_SQL, 3, 0};
 /* The same, locking the community: concurrent replacements of its rules run one at a time. */
 static struct db_stmt stmt_access_lock = {"rules_access_lock", ACCESS_SQL " FOR UPDATE OF c", 3, 0};
 
-#define RULE_COLUMNS                                                                                           \
-	"id, position, name, to_json(tags) AS tags, to_json(keywords) AS keywords, to_json(languages) AS languages," \
+#define RULE_COLUMNS                                                                                                   \
+	"id, position, name, to_json(tags) AS tags, to_json(keywords) AS keywords, to_json(languages) AS languages,"   \
 	" action, owner_user_id, canned_reply, topic"
 
 static struct db_stmt stmt_rules = {
     "rules_list", "SELECT " RULE_COLUMNS " FROM perimeter_rules WHERE community_id = $1 ORDER BY position", 1, 0};
 
 static struct db_stmt stmt_crisis = {
-    "rules_crisis",
-    "SELECT topic, reason, set_by, since FROM crisis_topics WHERE community_id = $1 ORDER BY topic", 1, 0};
+    "rules_crisis", "SELECT topic, reason, set_by, since FROM crisis_topics WHERE community_id = $1 ORDER BY topic", 1,
+    0};
 
 /* Positions of escalate rules whose owner is not an active account. $1 rules (JSON). */
 static struct db_stmt stmt_bad_owners = {
@@ -49,14 +49,15 @@ static struct db_stmt stmt_bad_owners = {
 
 /* The replacement: only when the caller manages the community and every owner is active
  * (the batch's first statements tell which, and then nothing here changes anything). */
-#define ALLOWED                                                                                               \
-	" EXISTS (SELECT 1 FROM communities c LEFT JOIN community_members me ON me.community_id = c.id"           \
-	"   AND me.user_id = $2 WHERE c.id = $1 AND ($3::bool OR (me.role = 'manager' AND me.status = 'active')))" \
-	" AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements($4::jsonb) e(r) WHERE e.r->>'action' = 'escalate'"   \
-	"   AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = (e.r->>'owner_user_id')::bigint AND u.status = 'active'))"
+#define ALLOWED                                                                                                        \
+	" EXISTS (SELECT 1 FROM communities c LEFT JOIN community_members me ON me.community_id = c.id"                \
+	"   AND me.user_id = $2 WHERE c.id = $1 AND ($3::bool OR (me.role = 'manager' AND me.status = 'active')))"     \
+	" AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements($4::jsonb) e(r) WHERE e.r->>'action' = 'escalate'"        \
+	"   AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = (e.r->>'owner_user_id')::bigint AND u.status = "        \
+	"'active'))"
 
-static struct db_stmt stmt_delete = {
-    "rules_delete", "DELETE FROM perimeter_rules WHERE community_id = $1 AND" ALLOWED, 4, 0};
+static struct db_stmt stmt_delete = {"rules_delete", "DELETE FROM perimeter_rules WHERE community_id = $1 AND" ALLOWED,
+                                     4, 0};
 
 static struct db_stmt stmt_insert = {
     "rules_insert",
@@ -103,8 +104,9 @@ static struct db_stmt stmt_crisis_clear = {
 
 void rules_register_statements(void)
 {
-	struct db_stmt *all[] = {&stmt_access, &stmt_access_lock, &stmt_rules,  &stmt_crisis,     &stmt_bad_owners,
-	                         &stmt_delete, &stmt_insert,      &stmt_rules_audit, &stmt_crisis_set, &stmt_crisis_clear};
+	struct db_stmt *all[] = {&stmt_access,     &stmt_access_lock, &stmt_rules,  &stmt_crisis,
+	                         &stmt_bad_owners, &stmt_delete,      &stmt_insert, &stmt_rules_audit,
+	                         &stmt_crisis_set, &stmt_crisis_clear};
 	for (size_t i = 0; i < ARRAY_LEN(all); i++)
 		db_register_statement(all[i]);
 }
@@ -124,7 +126,8 @@ static bool may_manage(struct http_req *req, const PGresult *access)
 	if (strcmp(db_value(access, 0, "manages"), "t") != 0) {
 		audit_write(req, "access.denied", "community", http_param(req, "id"),
 		            json_pack("{s:s}", "route", req->route->name));
-		http_reply_error(req, 403, "forbidden", "Only the community's managers and admins manage its rules.", NULL);
+		http_reply_error(req, 403, "forbidden", "Only the community's managers and admins manage its rules.",
+		                 NULL);
 		return false;
 	}
 	return true;
@@ -188,7 +191,8 @@ static bool string_list(json_t *v, size_t max, bool (*ok)(const char *))
 	json_t *s;
 	json_array_foreach(v, i, s)
 	{
-		if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s) || !ok(json_string_value(s)))
+		if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s) ||
+		    !ok(json_string_value(s)))
 			return false;
 	}
 	return true;
@@ -223,7 +227,8 @@ static bool check_rule(struct http_req *req, size_t i, json_t *rule)
 	}
 	v = json_object_get(rule, "name");
 	if (v && !json_is_null(v) &&
-	    (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) || !line_ok(json_string_value(v), 100)))
+	    (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
+	     !line_ok(json_string_value(v), 100)))
 		return fail_at(req, i, "name", "A name is one line of at most 100 characters.");
 	if (!string_list(json_object_get(rule, "tags"), 20, valid_tag))
 		return fail_at(req, i, "tags", "At most 20 tags: lower-case letters, digits and dashes.");
@@ -249,7 +254,8 @@ static bool check_rule(struct http_req *req, size_t i, json_t *rule)
 	    (!json_is_string(v) || strspn(json_string_value(v), " \t\r\n") == strlen(json_string_value(v))))
 		return fail_at(req, i, "canned_reply", "A refuse rule needs the canned reply sent to the customer.");
 	v = json_object_get(rule, "topic");
-	if (v && !json_is_null(v) && (!json_is_string(v) || (*json_string_value(v) && !valid_tag(json_string_value(v)))))
+	if (v && !json_is_null(v) &&
+	    (!json_is_string(v) || (*json_string_value(v) && !valid_tag(json_string_value(v)))))
 		return fail_at(req, i, "topic", "A topic is lower-case letters, digits and dashes.");
 	return true;
 }
@@ -300,8 +306,9 @@ void rules_put(struct http_req *req)
 	db_batch_add(b, &stmt_insert, v);
 	const char *au[4];
 	audit_actor_params(req, au);
-	const char *w[] = {id,    who,   is_admin(req), list, au[0],
-	                   au[1], au[2], au[3],         http_id_text(req, (long long)json_array_size(rules))};
+	const char *w[] = {id,    who,   is_admin(req),
+	                   list,  au[0], au[1],
+	                   au[2], au[3], http_id_text(req, (long long)json_array_size(rules))};
 	db_batch_add(b, &stmt_rules_audit, w);
 	const char *c[] = {id};
 	db_batch_add(b, &stmt_rules, c);

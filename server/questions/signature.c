@@ -38,8 +38,8 @@ static bool parse_timestamp(const char *s, int64_t *out)
 }
 
 enum signature_result signature_verify(const struct signature_key *keys, size_t nkeys, const char *msg_id,
-                                       const char *timestamp, const void *body, size_t body_len,
-                                       const char *header, int64_t now)
+                                       const char *timestamp, const void *body, size_t body_len, const char *header,
+                                       int64_t now)
 {
 	int64_t ts;
 	if (!msg_id || !*msg_id || !header || !parse_timestamp(timestamp, &ts))

@@ -32,8 +32,8 @@ struct signature_key {
  * The timestamp is checked first, as the reference libraries do. Comparisons are
  * constant-time; no early exit depends on the bytes of a signature. */
 enum signature_result signature_verify(const struct signature_key *keys, size_t nkeys, const char *msg_id,
-                                       const char *timestamp, const void *body, size_t body_len,
-                                       const char *header, int64_t now) MUST_USE;
+                                       const char *timestamp, const void *body, size_t body_len, const char *header,
+                                       int64_t now) MUST_USE;
 
 /* "v1,<base64>" for one key, into out (SIGNATURE_HEADER_ONE bytes). */
 void signature_sign(const struct signature_key *key, const char *msg_id, const char *timestamp, const void *body,

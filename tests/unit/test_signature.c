@@ -49,8 +49,9 @@ static void accepts_any_of_several_signatures(void **state)
 {
 	(void)state;
 	struct signature_key k = spec_key();
-	const char *h = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= " SPEC_SIG
-	                " v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=";
+	const char *h =
+	    "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= " SPEC_SIG
+	    " v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=";
 	assert_int_equal(verify(&k, 1, SPEC_TS, h, SPEC_NOW), SIGNATURE_OK);
 	/* extra spaces around entries are tolerated */
 	assert_int_equal(verify(&k, 1, SPEC_TS, "  " SPEC_SIG "  ", SPEC_NOW), SIGNATURE_OK);
@@ -80,15 +81,15 @@ static void refuses_malformed_signatures(void **state)
 	const char *bad[] = {
 	    "",
 	    "v1,",
-	    "v1,dawfeoifkpqwoekfpqoekf",                        /* the libraries' "invalid signature" */
-	    "v1,g0hM9SsE",                                      /* truncated */
-	    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE",   /* padding missing */
-	    "v1,g0hM9SsE-OTPJTGt_tmIKtSyZlE3uFJELVlNIOLJ1OE=",  /* URL-safe alphabet */
+	    "v1,dawfeoifkpqwoekfpqoekf",                         /* the libraries' "invalid signature" */
+	    "v1,g0hM9SsE",                                       /* truncated */
+	    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE",    /* padding missing */
+	    "v1,g0hM9SsE-OTPJTGt_tmIKtSyZlE3uFJELVlNIOLJ1OE=",   /* URL-safe alphabet */
 	    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=AA", /* too long */
-	    "v1,!!!!",                                          /* not base64 */
-	    "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",  /* another version */
+	    "v1,!!!!",                                           /* not base64 */
+	    "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",   /* another version */
 	    "v1a,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-	    "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",     /* no version */
+	    "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", /* no version */
 	    "v1;g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
 	    "v1,h0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",  /* one byte off */
 	    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=,", /* glued to a comma */
@@ -106,15 +107,16 @@ static void signature_covers_id_timestamp_and_body(void **state)
 {
 	(void)state;
 	struct signature_key k = spec_key();
-	assert_int_equal(signature_verify(&k, 1, "msg_other", SPEC_TS, SPEC_BODY, strlen(SPEC_BODY), SPEC_SIG, SPEC_NOW),
-	                 SIGNATURE_INVALID);
-	assert_int_equal(signature_verify(&k, 1, SPEC_ID, SPEC_TS, "{\"test\": 2432232315}", strlen(SPEC_BODY), SPEC_SIG,
-	                                  SPEC_NOW),
-	                 SIGNATURE_INVALID);
+	assert_int_equal(
+	    signature_verify(&k, 1, "msg_other", SPEC_TS, SPEC_BODY, strlen(SPEC_BODY), SPEC_SIG, SPEC_NOW),
+	    SIGNATURE_INVALID);
+	assert_int_equal(
+	    signature_verify(&k, 1, SPEC_ID, SPEC_TS, "{\"test\": 2432232315}", strlen(SPEC_BODY), SPEC_SIG, SPEC_NOW),
+	    SIGNATURE_INVALID);
 	/* a body with a NUL byte is signed over all of its bytes */
-	assert_int_equal(signature_verify(&k, 1, SPEC_ID, SPEC_TS, SPEC_BODY "\0x", strlen(SPEC_BODY) + 2, SPEC_SIG,
-	                                  SPEC_NOW),
-	                 SIGNATURE_INVALID);
+	assert_int_equal(
+	    signature_verify(&k, 1, SPEC_ID, SPEC_TS, SPEC_BODY "\0x", strlen(SPEC_BODY) + 2, SPEC_SIG, SPEC_NOW),
+	    SIGNATURE_INVALID);
 	assert_int_equal(verify(&k, 1, "1614265331", SPEC_SIG, SPEC_NOW), SIGNATURE_INVALID);
 }
 
