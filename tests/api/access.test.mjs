@@ -101,7 +101,7 @@ const TABLE = {
   'PUT /api/v1/communities/{id}/crisis/{topic}': { expect: E(401, 403, 403, 403, 200), path: () => `/api/v1/communities/${ids.leave}/crisis/walk`, body: { reason: 'The access walk' } },
   'DELETE /api/v1/communities/{id}/crisis/{topic}': { expect: E(401, 403, 403, 403, [200, 204]), path: () => `/api/v1/communities/${ids.leave}/crisis/walk` },
 
-  // Questions of the test community, where the employee, comms and admin are experts and
+  // Questions of a test community, where the employee, comms and admin are experts and
   // Billing's manager is the manager. API tokens see no question (404).
   'GET /api/v1/questions': { expect: USER(200) },
   'GET /api/v1/questions/{id}': { expect: E(401, 404, 200, 200, 200), path: () => `/api/v1/questions/${ids.question}` },
@@ -169,8 +169,12 @@ before(async () => {
   ids.followToken = asked.body.follow_token;
 
   // Questions: each role is an expert of the test community and has its own questions to act on.
-  sql(srv, `UPDATE community_members SET role = 'expert' WHERE community_id = ${ids.leave} AND user_id IN (${['employee', 'comms', 'admin'].map((r) => who[r].user.id).join(',')})`);
-  const fx = { community: ids.leave, channel: makeChannel(srv, ids.leave, who.admin.user.id), customer: makeCustomer(srv) };
+  const qc = await api(srv, 'POST', '/api/v1/communities', { session: who.comms, body: { slug: 'access-questions', name: 'Questions walked', manager_id: managerId } });
+  assert.equal(qc.status, 201, qc.text);
+  for (const role of ['employee', 'comms', 'admin']) {
+    sql(srv, `INSERT INTO community_members (community_id, user_id, role) VALUES (${qc.body.id}, ${who[role].user.id}, 'expert')`);
+  }
+  const fx = { community: qc.body.id, channel: makeChannel(srv, qc.body.id, who.admin.user.id), customer: makeCustomer(srv) };
   ids.question = makeQuestion(srv, fx, { assignee: managerId });
   ids.mine = {};
   for (const role of ['employee', 'comms', 'admin']) {
