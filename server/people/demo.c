@@ -7,6 +7,7 @@
 
 #include "auth/auth.h"
 #include "people/people.h"
+#include "questions/questions.h"
 
 #define DEMO_PASSWORD "relais-demo-2026"
 
@@ -125,7 +126,8 @@ int people_demo(const char *conninfo)
 	}
 	bool ok = run(conn, "begin", "BEGIN", NULL) && run(conn, "staff", demo_staff, hash) &&
 	          run(conn, "people", demo_people, hash) && run(conn, "communities", demo_communities, NULL) &&
-	          run(conn, "press room", demo_comms_manager, NULL) && run(conn, "commit", "COMMIT", NULL);
+	          run(conn, "press room", demo_comms_manager, NULL) && questions_demo(conn) &&
+	          run(conn, "commit", "COMMIT", NULL);
 	if (ok) {
 		PGresult *r = PQexec(conn, demo_logins);
 		printf("Demo logins (password for all: %s):\n", DEMO_PASSWORD);
