@@ -56,8 +56,8 @@
 #include "http/server.h"
 #include "http/sse.h"
 
-#define REPLAY_BATCH 1000    /* subscribers per catch-up query */
-#define CATCHUP_POLL_MS 200  /* while the LISTEN connection is down */
+#define REPLAY_BATCH 1000     /* subscribers per catch-up query */
+#define CATCHUP_POLL_MS 200   /* while the LISTEN connection is down */
 #define PROBE_TIMEOUT_MS 1000 /* a probe not heard back by then is sent again */
 #define RETRY_HINT "retry: 2000\n\n"
 #define HEARTBEAT ":\n\n"
@@ -82,7 +82,7 @@ struct subscriber {
 	struct subscriber *hprev, *hnext; /* same bucket of the user index */
 	struct http_stream *stream;
 	int64_t user_id, session_id;
-	int64_t cursor;  /* the last id sent (or the worker's high-water id at subscription) */
+	int64_t cursor; /* the last id sent (or the worker's high-water id at subscription) */
 	bool cursor_known;
 	bool replaying;    /* a replay query is running: live events go to `pending` */
 	bool replay_again; /* the bus reconnected during the replay */
@@ -148,8 +148,8 @@ static struct db_stmt stmt_fetch = {
     "SELECT id, kind, question_id, actor_user_id, data, created_at FROM notifications WHERE id = $1 AND user_id = $2",
     2, 0};
 
-static struct db_stmt stmt_high_water = {"events_high_water",
-                                         "SELECT coalesce(max(id), 0) AS id FROM notifications", 0, 0};
+static struct db_stmt stmt_high_water = {"events_high_water", "SELECT coalesce(max(id), 0) AS id FROM notifications", 0,
+                                         0};
 
 static struct db_stmt stmt_sessions_valid = {
     "events_sessions_valid",
