@@ -48,6 +48,8 @@ static const struct key keys[] = {
      "a comment line on every live event stream this often, so that proxies keep it open"},
     {"sse_buffer_cap", KEY_SIZE, OFF(sse_buffer_cap), "256K", 4096, 64 << 20,
      "output of one live event stream that its client has not read yet; beyond it the stream is dropped"},
+    {"sse_max_per_user", KEY_INT, OFF(sse_max_per_user), "64", 0, 1000000,
+     "live event streams one person may hold open on one worker; beyond it 429; 0 = no limit"},
     {"max_header_size", KEY_SIZE, OFF(max_header_size), "16K", 1024, 1 << 20,
      "request line and headers; beyond it 431"},
     {"max_body_size", KEY_SIZE, OFF(max_body_size), "1M", 1024, 1 << 30,

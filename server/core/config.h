@@ -21,6 +21,7 @@ struct config {
 	int max_connections;     /* per worker */
 	int64_t sse_heartbeat_ms;  /* comment line on idle live event streams */
 	int64_t sse_buffer_cap;    /* unread output of one live event stream before it is dropped */
+	int sse_max_per_user;      /* live event streams of one person per worker; 0 = no limit */
 	int64_t max_header_size;
 	int64_t max_body_size;   /* default per-route body limit */
 	char *web_root;

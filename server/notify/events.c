@@ -294,6 +294,14 @@ static void index_grow(void)
 		bucket_insert(s);
 }
 
+static int subscriber_count(int64_t user_id)
+{
+	int n = 0;
+	for (struct subscriber *s = E.buckets[bucket_of(user_id)]; s; s = s->hnext)
+		n += s->user_id == user_id && !s->closing;
+	return n;
+}
+
 static bool has_subscribers(int64_t user_id)
 {
 	for (struct subscriber *s = E.buckets[bucket_of(user_id)]; s; s = s->hnext)
@@ -939,6 +947,15 @@ void events_stream(struct http_req *req)
 	if (!E.running || req->worker->stop_deadline_ms) {
 		http_set_header(req, "Retry-After", "1");
 		http_reply_error(req, 503, "shutting_down", "The server is restarting; reconnect shortly.", NULL);
+		return;
+	}
+	/* Browsers hold at most a handful per person (6 connections per host over HTTP/1.1); a
+	 * script reconnecting in a loop without closing would otherwise use up the descriptors. */
+	int cap = req->worker->cfg->sse_max_per_user;
+	if (cap && subscriber_count(req->who.user_id) >= cap) {
+		http_set_header(req, "Retry-After", "5");
+		http_reply_error(req, 429, "too_many_streams", "You have too many live event streams open; close some.",
+		                 NULL);
 		return;
 	}
 	struct subscriber *sub = xcalloc(1, sizeof *sub);

@@ -22,7 +22,7 @@ before(async () => {
     // Idle and header deadlines far shorter than a stream's life: neither may end one.
     env: {
       RELAIS_INSECURE_COOKIES: 'true', RELAIS_SSE_HEARTBEAT: '1s', RELAIS_SSE_BUFFER_CAP: '64K',
-      RELAIS_KEEPALIVE_TIMEOUT: '1s', RELAIS_HEADER_TIMEOUT: '1s',
+      RELAIS_KEEPALIVE_TIMEOUT: '1s', RELAIS_HEADER_TIMEOUT: '1s', RELAIS_SSE_MAX_PER_USER: '20',
     },
   });
   await loadDemo(srv);
@@ -369,6 +369,31 @@ test('LISTEN reconnect: events committed while the bus was down are replayed, ea
   assert.deepEqual(resumed.ids(), [...during, later]);
   await fresh.close();
   await resumed.close();
+});
+
+test('one person holds at most sse_max_per_user streams per worker; beyond it 429', async () => {
+  const frank = await newPerson(srv, admin, { name: 'Frank Events' });
+  const streams = [];
+  for (let i = 0; i < 48; i++) streams.push(await openStream(srv, frank));
+  const open = streams.filter((s) => s.status === 200);
+  const refused = streams.filter((s) => s.status === 429);
+  assert.equal(open.length + refused.length, 48);
+  assert.ok(open.length <= 40, `${open.length} streams open (2 workers x 20)`);
+  assert.ok(refused.length >= 8);
+  assert.equal(refused[0].headers['retry-after'], '5');
+  await refused[0].closed;
+  assert.equal(JSON.parse(refused[0].text).error.code, 'too_many_streams');
+  // Other people are not affected, and closing streams makes room again.
+  const other = await openStream(srv, bob);
+  assert.equal(other.status, 200);
+  await other.close();
+  await Promise.all(streams.map((s) => s.close()));
+  await eventually(async () => {
+    const again = await openStream(srv, frank);
+    const status = again.status;
+    await again.close();
+    assert.equal(status, 200);
+  });
 });
 
 test('two servers on one database: an event written through one reaches streams on the other', async () => {

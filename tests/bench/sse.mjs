@@ -63,7 +63,7 @@ function memory(rootPid) {
 const pg = await startPostgres();
 const srv = await startRelais({
   pg, workers: WORKERS,
-  env: { RELAIS_INSECURE_COOKIES: 'true', RELAIS_ACCESS_LOG: 'false', RELAIS_LOG_LEVEL: 'warn' },
+  env: { RELAIS_INSECURE_COOKIES: 'true', RELAIS_ACCESS_LOG: 'false', RELAIS_LOG_LEVEL: 'warn', RELAIS_SSE_MAX_PER_USER: '0' },
 });
 const db = new URL(srv.env.RELAIS_DATABASE_URL).pathname.slice(1);
 const psql = (q) => pg.psql(q, db);
