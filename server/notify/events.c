@@ -56,7 +56,7 @@
 #include "http/server.h"
 #include "http/sse.h"
 
-#define REPLAY_BATCH 1000     /* subscribers per catch-up query */
+#define REPLAY_BATCH 1000     /* subscribers per replay query */
 #define CATCHUP_POLL_MS 200   /* while the LISTEN connection is down */
 #define PROBE_TIMEOUT_MS 1000 /* a probe not heard back by then is sent again */
 #define RETRY_HINT "retry: 2000\n\n"
@@ -125,7 +125,8 @@ static struct {
 	struct queued *qhead, *qtail;
 	int64_t high_water;
 	bool high_water_known, high_water_loading;
-	struct event *heartbeat, *catchup;
+	struct event *heartbeat, *catchup, *replay_event;
+	struct replay *building; /* replays asked for in this loop iteration */
 	bool catchup_armed;
 	bool listening; /* a probe sent since the bus last (re)connected came back */
 	char nonce[17]; /* tells our probes from other workers' */
@@ -494,27 +495,38 @@ static void fan_out(struct frame *f, int64_t user_id)
 /* --- replay ------------------------------------------------------------------------------- */
 
 static void replay_done(const struct db_result *result, void *arg);
+static void replay_start(struct subscriber *sub);
 
 /* Replays from each subscriber's cursor, in one query. */
-static void replay_start(struct subscriber **subs, int n)
+/* Sends the batch being gathered: one query for every subscriber that asked for a replay in
+ * this loop iteration (a reconnection storm after a failover is then a few queries, not
+ * one per client). */
+static void replay_flush(void)
 {
-	if (n == 0)
+	struct replay *rp = E.building;
+	E.building = NULL;
+	if (!rp)
 		return;
-	struct replay *rp = xmalloc(sizeof *rp + (size_t)n * sizeof rp->subs[0]);
+	int n = 0;
+	for (int i = 0; i < rp->n; i++)
+		if (rp->subs[i]) { /* NULL: gone since it asked */
+			rp->subs[n] = rp->subs[i];
+			rp->subs[n]->replay_index = n;
+			n++;
+		}
 	rp->n = n;
+	if (n == 0) {
+		free(rp);
+		return;
+	}
 	size_t cap = (size_t)n * 21 + 3;
 	char *users = xmalloc(cap), *afters = xmalloc(cap);
 	size_t lu = 0, la = 0;
 	users[lu++] = '{';
 	afters[la++] = '{';
 	for (int i = 0; i < n; i++) {
-		struct subscriber *sub = subs[i];
-		rp->subs[i] = sub;
-		sub->replay = rp;
-		sub->replay_index = i;
-		sub->replaying = true;
-		lu += (size_t)snprintf(users + lu, cap - lu, "%s%lld", i ? "," : "", (long long)sub->user_id);
-		la += (size_t)snprintf(afters + la, cap - la, "%s%lld", i ? "," : "", (long long)sub->cursor);
+		lu += (size_t)snprintf(users + lu, cap - lu, "%s%lld", i ? "," : "", (long long)rp->subs[i]->user_id);
+		la += (size_t)snprintf(afters + la, cap - la, "%s%lld", i ? "," : "", (long long)rp->subs[i]->cursor);
 	}
 	snprintf(users + lu, cap - lu, "}");
 	snprintf(afters + la, cap - la, "}");
@@ -522,6 +534,28 @@ static void replay_start(struct subscriber **subs, int n)
 	db_query(E.w->db, &stmt_replay, values, replay_done, rp);
 	free(users);
 	free(afters);
+}
+
+static void replay_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	replay_flush();
+}
+
+/* Replays from the subscriber's cursor, at the end of this loop iteration; live events wait
+ * in its pending list meanwhile. */
+static void replay_start(struct subscriber *sub)
+{
+	if (!E.building) {
+		E.building = xmalloc(sizeof *E.building + REPLAY_BATCH * sizeof E.building->subs[0]);
+		E.building->n = 0;
+		event_active(E.replay_event, EV_TIMEOUT, 0);
+	}
+	sub->replay = E.building;
+	sub->replay_index = E.building->n;
+	sub->replaying = true;
+	E.building->subs[E.building->n++] = sub;
+	if (E.building->n == REPLAY_BATCH)
+		replay_flush();
 }
 
 /* Sends rows [first, last) of the replay, then the live events that waited, minus those the
@@ -551,7 +585,7 @@ static void replay_deliver(struct subscriber *sub, const PGresult *r, int first,
 		free(ids);
 	if (ok && sub->replay_again) {
 		sub->replay_again = false;
-		replay_start(&sub, 1);
+		replay_start(sub);
 	}
 }
 
@@ -714,8 +748,6 @@ static void catchup_cb(evutil_socket_t fd, short what, void *arg)
 		arm_catchup(PROBE_TIMEOUT_MS);
 		return;
 	}
-	struct subscriber *batch[REPLAY_BATCH];
-	int n = 0;
 	for (struct subscriber *sub = E.all; sub; sub = sub->next) {
 		if (!sub->stale || sub->closing)
 			continue;
@@ -725,14 +757,9 @@ static void catchup_cb(evutil_socket_t fd, short what, void *arg)
 		} else if (!sub->cursor_known) {
 			subscriber_end(sub); /* cannot tell what it missed: let it reconnect */
 		} else {
-			batch[n++] = sub;
-			if (n == REPLAY_BATCH) {
-				replay_start(batch, n);
-				n = 0;
-			}
+			replay_start(sub);
 		}
 	}
-	replay_start(batch, n);
 }
 
 static void probe_heard(uint64_t seq)
@@ -981,7 +1008,7 @@ void events_stream(struct http_req *req)
 	if (after >= 0) {
 		sub->cursor = after;
 		sub->cursor_known = true;
-		replay_start(&sub, 1);
+		replay_start(sub);
 	} else {
 		sub->cursor = E.high_water;
 		sub->cursor_known = E.high_water_known;
@@ -1056,6 +1083,7 @@ void events_start(struct worker *w)
 	E.buckets = xcalloc(E.nbuckets, sizeof *E.buckets);
 	E.heartbeat = event_new(w->base, -1, EV_PERSIST, heartbeat_cb, NULL);
 	E.catchup = evtimer_new(w->base, catchup_cb, NULL);
+	E.replay_event = event_new(w->base, -1, 0, replay_flush_cb, NULL);
 	int64_t hb = w->cfg->sse_heartbeat_ms;
 	struct timeval tv = {hb / 1000, (hb % 1000) * 1000};
 	event_add(E.heartbeat, &tv);
@@ -1107,6 +1135,11 @@ void events_stop(struct worker *w)
 		event_free(E.heartbeat);
 	if (E.catchup)
 		event_free(E.catchup);
+	if (E.replay_event)
+		event_free(E.replay_event);
+	free(E.building); /* its subscribers are gone: nothing was sent */
+	E.building = NULL;
+	E.replay_event = NULL;
 	E.heartbeat = E.catchup = NULL;
 	free(E.buckets);
 	E.buckets = NULL;
