@@ -259,6 +259,19 @@ test('replay and live together: no duplicates and no gaps while events keep comi
   }
 });
 
+test('replay: many streams reconnecting at once (one query per batch) each get exactly what they missed', async () => {
+  const gina = await newPerson(srv, admin, { name: 'Gina Events' });
+  const ids = sql(srv, `SELECT notification_add(${gina.id}, 'question.assigned', NULL, NULL, jsonb_build_object('n', g)) FROM generate_series(1, 16) g`)
+    .split('\n').map(Number);
+  const streams = await Promise.all(ids.map((id, i) => openStream(srv, gina, { headers: { 'Last-Event-ID': String(ids[i] - 1) } })));
+  for (let i = 0; i < streams.length; i++) {
+    await streams[i].waitFor((x) => x.events.length >= ids.length - i);
+  }
+  await sleep(200);
+  for (let i = 0; i < streams.length; i++) assert.deepEqual(streams[i].ids(), ids.slice(i));
+  await Promise.all(streams.map((x) => x.close()));
+});
+
 test('heartbeat: a comment line every sse_heartbeat; the idle and header deadlines do not end a stream', async () => {
   const s = await openStream(srv, alice);
   await s.waitFor((x) => x.comments >= 3, 6000); // over 2 s: twice keepalive_timeout and header_timeout
