@@ -56,24 +56,32 @@ bool input_only(struct http_req *req, const char *const *allowed)
 	return true;
 }
 
-static bool get_string(struct http_req *req, const char *name, enum input_presence presence, json_t **v)
+/* Member `key` of `obj` as a string; errors name `field`. */
+static bool get_string(struct http_req *req, json_t *obj, const char *key, const char *field,
+                       enum input_presence presence, json_t **v)
 {
-	*v = input_member(req, name);
+	*v = obj ? json_object_get(obj, key) : NULL;
 	if (!*v || json_is_null(*v)) {
 		*v = NULL;
-		return presence == INPUT_OPTIONAL || input_fail(req, name, "This field is required.");
+		return presence == INPUT_OPTIONAL || input_fail(req, field, "This field is required.");
 	}
 	if (!json_is_string(*v))
-		return input_fail(req, name, "This field must be a string.");
+		return input_fail(req, field, "This field must be a string.");
 	return true;
 }
 
 bool input_line(struct http_req *req, const char *name, size_t min, size_t max, enum input_presence presence,
                 const char **out)
 {
+	return input_line_of(req, req->json, name, name, min, max, presence, out);
+}
+
+bool input_line_of(struct http_req *req, json_t *obj, const char *key, const char *name, size_t min, size_t max,
+                   enum input_presence presence, const char **out)
+{
 	json_t *v;
 	*out = NULL;
-	if (!get_string(req, name, presence, &v))
+	if (!get_string(req, obj, key, name, presence, &v))
 		return false;
 	if (!v)
 		return true;
@@ -101,7 +109,7 @@ bool input_text(struct http_req *req, const char *name, size_t max, enum input_p
 {
 	json_t *v;
 	*out = NULL;
-	if (!get_string(req, name, presence, &v))
+	if (!get_string(req, req->json, name, name, presence, &v))
 		return false;
 	if (!v)
 		return true;
@@ -156,7 +164,7 @@ bool input_enum(struct http_req *req, const char *name, const char *const *allow
 {
 	json_t *v;
 	*out = NULL;
-	if (!get_string(req, name, presence, &v))
+	if (!get_string(req, req->json, name, name, presence, &v))
 		return false;
 	if (!v)
 		return true;

@@ -17,6 +17,9 @@ bool input_only(struct http_req *req, const char *const *allowed) MUST_USE;
 /* A single line of text (no control characters), trimmed length within [min, max]. */
 bool input_line(struct http_req *req, const char *name, size_t min, size_t max, enum input_presence presence,
                 const char **out) MUST_USE;
+/* Same, for member `key` of a nested object `obj`; errors name `field` ("customer.email"). */
+bool input_line_of(struct http_req *req, json_t *obj, const char *key, const char *field, size_t min, size_t max,
+                   enum input_presence presence, const char **out) MUST_USE;
 /* Free text: newlines and tabs allowed. */
 bool input_text(struct http_req *req, const char *name, size_t max, enum input_presence presence,
                 const char **out) MUST_USE;

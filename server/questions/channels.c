@@ -70,11 +70,16 @@ static struct db_stmt stmt_update = {
 
 /* Workers cache channel secrets (intake.c): every change is announced on relais_channels. */
 
-/* The secrets in use get 24 hours more (not more than they had); the new one has no expiry.
- * Locking the channel row makes concurrent rotations run one after the other. */
+/* Taken first, in its own statement of the batch: concurrent rotations then run one after
+ * the other, and each rotation's statement (whose snapshot starts after the lock) sees the
+ * secret that the previous one added. A lock inside the rotation's own statement would not:
+ * its snapshot would be older than the lock. */
+static struct db_stmt stmt_lock = {"channels_lock", "SELECT id FROM channels WHERE id = $1 FOR UPDATE", 1, 0};
+
+/* The secrets in use get 24 hours more (not more than they had); the new one has no expiry. */
 static struct db_stmt stmt_rotate = {
     "channels_rotate",
-    "WITH c AS (SELECT id FROM channels WHERE id = $1 AND kind = 'api' FOR UPDATE),"
+    "WITH c AS (SELECT id FROM channels WHERE id = $1 AND kind = 'api'),"
     " old AS (UPDATE channel_secrets s SET expires_at = now() + interval '24 hours' FROM c"
     "  WHERE s.channel_id = c.id AND (s.expires_at IS NULL OR s.expires_at > now() + interval '24 hours')"
     "  RETURNING s.expires_at),"
@@ -93,7 +98,7 @@ static struct db_stmt stmt_deliveries = {
 void channels_register_statements(void)
 {
 	struct db_stmt *all[] = {&stmt_list,   &stmt_get,    &stmt_check,     &stmt_create,
-	                         &stmt_update, &stmt_rotate, &stmt_deliveries};
+	                         &stmt_update, &stmt_rotate, &stmt_deliveries, &stmt_lock};
 	for (size_t i = 0; i < ARRAY_LEN(all); i++)
 		db_register_statement(all[i]);
 }
@@ -354,7 +359,7 @@ static void rotated(const struct db_result *result, void *arg)
 	char *secret = req->route_state;
 	if (!http_db_answered(req, result))
 		goto done;
-	const PGresult *check = result->results[0], *r = result->results[1];
+	const PGresult *check = result->results[1], *r = result->results[2];
 	if (!db_value(check, 0, "kind")) {
 		not_found(req);
 		goto done;
@@ -383,6 +388,8 @@ void channels_rotate_secret(struct http_req *req)
 	sodium_memzero(&key, sizeof key);
 	req->route_state = secret;
 	struct db_batch *b = db_batch_new();
+	const char *lock[] = {id};
+	db_batch_add(b, &stmt_lock, lock);
 	const char *c[] = {NULL, NULL, id};
 	db_batch_add(b, &stmt_check, c);
 	const char *a[4];

@@ -254,23 +254,6 @@ static void refuse(struct http_req *req, const struct delivery *d, bool log, con
 	http_reply_error(req, 401, "invalid_signature", "The signature is missing or does not match.", NULL);
 }
 
-/* One member of a nested object, read with the usual readers under the name
- * "customer.email" so that the 422 names the nested field. */
-static bool nested(struct http_req *req, json_t *obj, const char *key, const char *field, size_t max, bool line,
-                   const char **out)
-{
-	json_t *saved = req->json, *tmp = json_object();
-	json_t *v = json_object_get(obj, key);
-	if (v)
-		json_object_set(tmp, field, v);
-	req->json = tmp;
-	bool ok = line ? input_line(req, field, 0, max, INPUT_OPTIONAL, out)
-	               : input_text(req, field, max, INPUT_OPTIONAL, out);
-	req->json = saved;
-	json_decref(tmp);
-	return ok;
-}
-
 static bool read_question(struct http_req *req, struct intake_question *q)
 {
 	static const char *const fields[] = {"external_id", "title", "body", "customer",
@@ -300,9 +283,10 @@ static bool read_question(struct http_req *req, struct intake_question *q)
 				return input_fail(req, arena_printf(&req->arena, "customer.%s", key),
 				                  "This field is not allowed.");
 		}
-		if (!nested(req, customer, "name", "customer.name", 200, true, &q->name) ||
-		    !nested(req, customer, "email", "customer.email", 254, true, &q->email) ||
-		    !nested(req, customer, "external_ref", "customer.external_ref", 200, true, &q->external_ref))
+		if (!input_line_of(req, customer, "name", "customer.name", 0, 200, INPUT_OPTIONAL, &q->name) ||
+		    !input_line_of(req, customer, "email", "customer.email", 0, 254, INPUT_OPTIONAL, &q->email) ||
+		    !input_line_of(req, customer, "external_ref", "customer.external_ref", 0, 200, INPUT_OPTIONAL,
+		                   &q->external_ref))
 			return false;
 		if (q->email && *q->email && !intake_valid_email(q->email))
 			return input_fail(req, "customer.email", "This is not an e-mail address.");
