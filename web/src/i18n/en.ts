@@ -160,7 +160,7 @@ export const en = {
   'routing.noLanguage': 'Does not speak the question’s language: 0',
   'routing.inside': 'Within working hours: 0',
   'routing.outside': 'Outside working hours: {points}',
-  'routing.load': '{count} open questions already: {points}',
+  'routing.load': 'Open questions already assigned ({count}): {points}',
   'routing.noLoad': 'No open question: 0',
 
   'timeline.title': 'Timeline',

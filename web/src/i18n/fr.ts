@@ -161,7 +161,7 @@ export const fr: Messages = {
   'routing.noLanguage': 'Ne parle pas la langue de la question : 0',
   'routing.inside': 'Pendant ses horaires de travail : 0',
   'routing.outside': 'En dehors de ses horaires de travail : {points}',
-  'routing.load': 'Déjà {count} questions ouvertes : {points}',
+  'routing.load': 'Questions ouvertes déjà attribuées ({count}) : {points}',
   'routing.noLoad': 'Aucune question ouverte : 0',
 
   'timeline.title': 'Historique',

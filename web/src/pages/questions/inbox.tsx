@@ -54,6 +54,9 @@ export function InboxPage({ scope }: { scope: InboxScope }) {
   const [assigning, setAssigning] = useState<number | null>(null);
   const now = useNow();
   const firstGeneration = useRef(generation);
+  // Rows count as new only once the list has been shown: not at the first load.
+  const shown = useRef(false);
+  if (!list.loading && list.error === null) shown.current = true;
   const title = scope === 'triage' ? t('inbox.triageTitle') : t('questions.title');
   const gate = gateView(list.error);
   useTitle(gate ? false : title);
@@ -69,7 +72,7 @@ export function InboxPage({ scope }: { scope: InboxScope }) {
     try {
       const page = await apiFetch<Page<QuestionListItem>>(path);
       const known = new Set(list.items.map((q) => q.id));
-      const added = page.items.filter((q) => !known.has(q.id));
+      const added = shown.current ? page.items.filter((q) => !known.has(q.id)) : [];
       list.setItems(() => page.items);
       if (added.length > 0) {
         setFresh(new Set(added.map((q) => q.id)));
@@ -130,10 +133,12 @@ export function InboxPage({ scope }: { scope: InboxScope }) {
         {list.items.map((q) => (
           <li key={q.id} class={fresh.has(q.id) ? 'row question-row row-new' : 'row question-row'}>
             <span class="row-main">
-              <a class="question-title" href={`/questions/${q.id}`}>
-                {q.title}
-              </a>
-              {fresh.has(q.id) && <span class="badge badge-accent">{t('inbox.new')}</span>}
+              <span>
+                <a class="question-title" href={`/questions/${q.id}`}>
+                  {q.title}
+                </a>
+                {fresh.has(q.id) && <span class="badge badge-accent">{t('inbox.new')}</span>}
+              </span>
               <span class="meta">
                 <StatusBadge status={q.status} />
                 {q.crisis && <CrisisBadge />}

@@ -148,17 +148,19 @@ function Actions({ question: q, onChanged }: { question: QuestionDetail; onChang
   const [busy, setBusy] = useState(false);
   const can = q.can ?? { claim: false, unclaim: false, decline: false, assign: false, message: false };
 
-  const run = async (path: string, body: unknown, message: string) => {
-    if (busy) return false;
+  /** Runs an action; resolves with null when done, or with what went wrong (also shown here unless `quiet`). */
+  const run = async (path: string, body: unknown, message: string, quiet = false): Promise<string | null> => {
+    if (busy) return t('common.working');
     setBusy(true);
     setError(null);
     try {
       await apiFetch(`/questions/${q.id}/${path}`, { method: 'POST', ...(body === undefined ? {} : { body }) });
       onChanged(message);
-      return true;
+      return null;
     } catch (err) {
-      setError(errorText(err, t));
-      return false;
+      const text = errorText(err, t);
+      if (!quiet) setError(text);
+      return text;
     } finally {
       setBusy(false);
     }
@@ -180,7 +182,7 @@ function Actions({ question: q, onChanged }: { question: QuestionDetail; onChang
             {t('question.unclaim')}
           </button>
         )}
-        {can.decline && <DeclineDialog onDecline={(reason) => run('decline', { reason }, t('question.declined'))} />}
+        {can.decline && <DeclineDialog onDecline={(reason) => run('decline', { reason }, t('question.declined'), true)} />}
       </div>
       {error && (
         <p class="form-error" role="alert">
@@ -193,15 +195,17 @@ function Actions({ question: q, onChanged }: { question: QuestionDetail; onChang
 }
 
 /** "Decline" opens a modal dialog that asks why; the reason is required. */
-function DeclineDialog({ onDecline }: { onDecline: (reason: string) => Promise<boolean> }) {
+function DeclineDialog({ onDecline }: { onDecline: (reason: string) => Promise<string | null> }) {
   const { t } = useI18n();
   const dialog = useRef<HTMLDialogElement>(null);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | undefined>(undefined);
+  const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   const open = () => {
     setError(undefined);
+    setFailure(null);
     dialog.current?.showModal();
     focusLater('decline-reason');
   };
@@ -216,9 +220,11 @@ function DeclineDialog({ onDecline }: { onDecline: (reason: string) => Promise<b
       return;
     }
     setBusy(true);
-    const ok = await onDecline(reason.trim());
+    setError(undefined);
+    const problem = await onDecline(reason.trim());
     setBusy(false);
-    if (ok) {
+    setFailure(problem);
+    if (problem === null) {
       setReason('');
       close();
     }
@@ -243,6 +249,7 @@ function DeclineDialog({ onDecline }: { onDecline: (reason: string) => Promise<b
             onValue={setReason}
             error={error}
           />
+          <FormError message={failure} />
           <div class="actions">
             <SubmitButton busy={busy} label={t('decline.submit')} />
             <button type="button" class="button button-secondary" onClick={close}>
