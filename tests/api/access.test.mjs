@@ -81,6 +81,29 @@ const TABLE = {
   'PUT /api/v1/communities/{id}/members/{user_id}': { expect: E(401, 403, 403, 403, 200), path: () => `/api/v1/communities/${ids.open}/members/${ids.promoted}`, body: { role: 'expert' } },
   'DELETE /api/v1/communities/{id}/members/{user_id}': { expect: E(401, 403, 403, 403, [200, 204]), path: () => `/api/v1/communities/${ids.open}/members/${ids.removed}` },
 
+  'GET /api/v1/channels': { expect: ADMIN(200) },
+  'POST /api/v1/channels': { expect: ADMIN(201), body: (r) => ({ kind: 'web_form', name: `Walked by ${r}`, community_id: ids.open, language: 'en', sla_seconds: 3600 }) },
+  'GET /api/v1/channels/{id}': { expect: ADMIN(200), path: () => `/api/v1/channels/${ids.apiChannel}` },
+  'PATCH /api/v1/channels/{id}': { expect: ADMIN(200), path: () => `/api/v1/channels/${ids.apiChannel}`, body: { sla_seconds: 7200 } },
+  'POST /api/v1/channels/{id}/secret': { expect: ADMIN(201), path: () => `/api/v1/channels/${ids.apiChannel}/secret` },
+  'GET /api/v1/channels/{id}/deliveries': { expect: ADMIN(200), path: () => `/api/v1/channels/${ids.apiChannel}/deliveries` },
+  // Signed by the channel's secret, not by a session: unsigned is 401 for everybody.
+  'POST /api/v1/channels/{id}/questions': { expect: PUBLIC(401), code401: 'invalid_signature', path: () => `/api/v1/channels/${ids.apiChannel}/questions`, body: { external_id: 'walk', title: 'Walk', body: 'Walk' } },
+  'POST /api/v1/channels/{id}/questions/{external_id}/messages': { expect: PUBLIC(401), code401: 'invalid_signature', path: () => `/api/v1/channels/${ids.apiChannel}/questions/hc-1004/messages`, body: { body: 'Walk' } },
+  'GET /api/v1/ask/{slug}': { expect: PUBLIC(200), path: '/api/v1/ask/ask-billing' },
+  'POST /api/v1/ask/{slug}': { expect: PUBLIC(202), path: '/api/v1/ask/ask-billing', body: (r) => ({ title: `Asked by ${r}`, body: 'A question from the access walk.', name: 'Walker', email: 'walker@example.com', language: 'en' }) },
+  'GET /api/v1/follow/{token}': { expect: PUBLIC(200), path: () => `/api/v1/follow/${ids.followToken}` },
+  'POST /api/v1/follow/{token}/messages': { expect: PUBLIC(201), path: () => `/api/v1/follow/${ids.followToken}/messages`, body: { body: 'A follow-up from the access walk.' } },
+  // The community's managers and admins (the test community is managed by Billing's manager).
+  'GET /api/v1/communities/{id}/rules': { expect: E(401, 403, 403, 403, 200), path: () => `/api/v1/communities/${ids.leave}/rules` },
+  'PUT /api/v1/communities/{id}/rules': { expect: E(401, 403, 403, 403, 200), path: () => `/api/v1/communities/${ids.leave}/rules`, body: { rules: [{ name: 'Walk', tags: ['walk'], action: 'answer' }] } },
+  'PUT /api/v1/communities/{id}/crisis/{topic}': { expect: E(401, 403, 403, 403, 200), path: () => `/api/v1/communities/${ids.leave}/crisis/walk`, body: { reason: 'The access walk' } },
+  'DELETE /api/v1/communities/{id}/crisis/{topic}': { expect: E(401, 403, 403, 403, [200, 204]), path: () => `/api/v1/communities/${ids.leave}/crisis/walk` },
+
+  'GET /api/v1/events': { expect: SELF(200) },
+  'GET /api/v1/notifications': { expect: SELF(200) },
+  'POST /api/v1/notifications/read': { expect: SELF([200, 204]), body: { up_to: 1 } },
+
   'GET /api/v1/users': { expect: ADMIN(200) },
   'POST /api/v1/users': { expect: ADMIN(201), body: () => ({ email: uniqueEmail('walk'), display_name: 'Walked' }) },
   'PATCH /api/v1/users/{id}': { expect: ADMIN(200), path: () => `/api/v1/users/${ids.target}`, body: { job_title: 'Patched by an admin' } },
@@ -125,6 +148,11 @@ before(async () => {
   ids.removed = await fresh('Access Removed');
   sql(srv, `INSERT INTO community_members (community_id, user_id, status) VALUES (${ids.request}, ${ids.requester}, 'requested')`);
   sql(srv, `INSERT INTO community_members (community_id, user_id) VALUES (${ids.open}, ${ids.promoted}), (${ids.open}, ${ids.removed})`);
+
+  ids.apiChannel = sql(srv, "SELECT id FROM channels WHERE slug = 'help-center'");
+  const asked = await api(srv, 'POST', '/api/v1/ask/ask-billing', { from: nextIp(), body: { title: 'For the follow page', body: 'Followed by the access walk.', name: 'Walker', email: 'walker@example.com', language: 'en' } });
+  assert.equal(asked.status, 202, asked.text);
+  ids.followToken = asked.body.follow_token;
 
   // Each person's own objects: a period away and a second session to revoke.
   ids.ooo = {};
@@ -172,7 +200,8 @@ for (const route of Object.keys(TABLE)) {
       if (!ok) problems.push(`${role}: expected ${expected}, got ${res.status} ${res.text.slice(0, 200)} (${method} ${p})`);
       if (res.status === 401 || res.status === 403) {
         assert.ok(res.body && res.body.error, `${role}: ${res.status} has a JSON error`);
-        assert.equal(res.body.error.code, res.status === 401 ? (route === 'POST /api/v1/session' ? 'invalid_credentials' : 'unauthenticated') : 'forbidden', `${role} ${route}`);
+        const code401 = spec.code401 || (route === 'POST /api/v1/session' ? 'invalid_credentials' : 'unauthenticated');
+        assert.equal(res.body.error.code, res.status === 401 ? code401 : 'forbidden', `${role} ${route}`);
       }
       if (res.status === 403) forbidden.push({ route, role, requestId: res.headers['x-request-id'] });
     }

@@ -47,7 +47,8 @@ export function parseSetCookies(list) {
 
 /**
  * One HTTP request. Resolves with { status, headers (lower-case names), text, body (parsed
- * JSON or null), cookies (parsed Set-Cookie), ms (time to the full answer) }.
+ * JSON or null), cookies (parsed Set-Cookie), ms (time to the full answer) }. An event stream
+ * resolves at its headers, with an empty text.
  */
 export function request(srv, method, path, { headers = {}, body, from, timeoutMs = 30000 } = {}) {
   return new Promise((resolve, reject) => {
@@ -62,6 +63,12 @@ export function request(srv, method, path, { headers = {}, body, from, timeoutMs
       host: '127.0.0.1', port: srv.port, method, path, headers: h, agent: false,
       ...(from ? { localAddress: from } : {}),
     }, (res) => {
+      if ((res.headers['content-type'] || '').startsWith('text/event-stream')) {
+        // A stream does not end: its status and headers are the answer.
+        res.destroy();
+        resolve({ status: res.statusCode, headers: res.headers, text: '', body: null, cookies: [], ms: 0 });
+        return;
+      }
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
