@@ -235,8 +235,8 @@ export interface QuestionListItem {
   status: QuestionStatus;
   language?: string;
   tags?: string[];
-  community_id?: number;
-  community_name?: string;
+  community?: { id: number; name: string; slug?: string } | null;
+  channel?: { id: number; name: string; kind?: ChannelKind } | null;
   customer?: Customer;
   assignee?: PersonRef | null;
   claimed_by?: PersonRef | null;
@@ -251,7 +251,7 @@ export interface QuestionListItem {
 
 export interface QuestionMessage {
   id: number;
-  author: 'customer' | 'expert' | 'system' | 'company';
+  author: 'customer' | 'expert' | 'system';
   author_user?: PersonRef | null;
   body: string;
   created_at: string;
@@ -353,14 +353,14 @@ export type RuleAction = 'answer' | 'escalate' | 'refuse';
 export const RULE_ACTIONS: readonly RuleAction[] = ['answer', 'escalate', 'refuse'];
 
 export interface PerimeterRule {
+  id?: number;
+  position?: number;
   name: string;
   tags: string[];
   keywords: string[];
   languages: string[];
   action: RuleAction;
-  owner_user_id: number | null;
-  owner_name?: string | null;
-  owner?: PersonRef | null;
+  owner_user_id?: number | null;
   canned_reply: string;
   topic: string;
 }
@@ -369,7 +369,7 @@ export interface CrisisTopic {
   topic: string;
   reason: string;
   since?: string;
-  set_by?: number | PersonRef | null;
+  set_by?: number | null;
 }
 
 export interface RulesAnswer {

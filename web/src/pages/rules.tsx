@@ -10,6 +10,7 @@ import {
   TAG_PATTERN,
   type CrisisTopic,
   type PerimeterRule,
+  type Person,
   type PersonRef,
   type RuleAction,
   type RulesAnswer,
@@ -45,10 +46,17 @@ function parseKeywords(text: string): string[] {
   return out;
 }
 
+/** The rules carry the owner's id only: the name comes from the directory (OwnerName). */
 function ownerOf(rule: PerimeterRule): PersonRef | null {
-  if (rule.owner) return rule.owner;
   if (rule.owner_user_id === null || rule.owner_user_id === undefined) return null;
-  return { id: rule.owner_user_id, display_name: rule.owner_name || `#${rule.owner_user_id}` };
+  return { id: rule.owner_user_id, display_name: '' };
+}
+
+function OwnerName({ owner }: { owner: PersonRef }) {
+  const { t } = useI18n();
+  const person = useApi<Person>(owner.display_name ? null : `/people/${owner.id}`);
+  const name = owner.display_name || person.data?.display_name || `#${owner.id}`;
+  return <p class="picked">{t('rules.ownerIs', { name })}</p>;
 }
 
 /**
@@ -152,6 +160,8 @@ function RulesEditor({ communityId, initial }: { communityId: string; initial: r
       if (badTag) found[`${row.key}.tags`] = t('rules.tagInvalid', { tag: badTag });
       if (row.action === 'escalate' && !row.owner) found[`${row.key}.owner_user_id`] = t('rules.ownerRequired');
       if (row.action === 'refuse' && row.canned_reply.trim() === '') found[`${row.key}.canned_reply`] = t('rules.replyRequired');
+      const topic = row.topic.trim();
+      if (topic && !TAG_PATTERN.test(topic)) found[`${row.key}.topic`] = t('rules.topicInvalid');
     }
     return found;
   };
@@ -342,9 +352,7 @@ function RulesEditor({ communityId, initial }: { communityId: string; initial: r
                   </div>
                   {row.action === 'escalate' && (
                     <div class="field rule-owner">
-                      <p class="picked">
-                        {row.owner ? t('rules.ownerIs', { name: row.owner.display_name }) : t('rules.noOwner')}
-                      </p>
+                      {row.owner ? <OwnerName owner={row.owner} /> : <p class="picked">{t('rules.noOwner')}</p>}
                       <PersonPicker
                         id={id('owner_user_id')}
                         label={t('rules.owner')}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { JSX } from 'preact';
-import { apiFetch } from '../../api';
+import { ApiError, apiFetch } from '../../api';
 import { useI18n } from '../../i18n';
 import { errorText } from '../../errors';
 import { formatDateTime, formatDuration, languageName } from '../../format';
@@ -342,7 +342,8 @@ function CreateChannel({ onCreated }: { onCreated: (channel: NewChannel) => void
       setSlug('');
       onCreated(channel);
     } catch (err) {
-      form.fail(err);
+      if (err instanceof ApiError && err.code === 'slug_taken') form.check({ slug: t('channels.slugTaken') }, ['slug']);
+      else form.fail(err);
     } finally {
       setBusy(false);
     }

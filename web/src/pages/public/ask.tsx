@@ -74,14 +74,20 @@ function AskForm({ slug, channel }: { slug: string; channel: AskChannel }) {
     const found: Partial<Record<Field, string>> = {};
     if (title.trim() === '') found.title = t('form.required');
     if (body.trim() === '') found.body = t('form.required');
-    if (email.trim() === '') found.email = t('form.required');
-    else if (!EMAIL_SHAPE.test(email.trim())) found.email = t('form.emailInvalid');
+    if (email.trim() !== '' && !EMAIL_SHAPE.test(email.trim())) found.email = t('form.emailInvalid');
     if (errors.check(found, FIELDS)) return;
     setBusy(true);
     try {
       const answer = await apiFetch<{ follow_token?: string; follow_url?: string }>(`/ask/${encodeURIComponent(slug)}`, {
         method: 'POST',
-        body: { title: title.trim(), body: body.trim(), name: name.trim(), email: email.trim(), language, website },
+        body: {
+          title: title.trim(),
+          body: body.trim(),
+          ...(name.trim() ? { name: name.trim() } : {}),
+          ...(email.trim() ? { email: email.trim() } : {}),
+          language,
+          website,
+        },
       });
       errors.clear();
       setSent(followPath(answer));
@@ -149,7 +155,6 @@ function AskForm({ slug, channel }: { slug: string; channel: AskChannel }) {
             hint={t('ask.emailHint')}
             type="email"
             autoComplete="email"
-            required
             maxLength={254}
             value={email}
             onValue={setEmail}

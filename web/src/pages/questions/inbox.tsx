@@ -71,6 +71,7 @@ export function InboxPage({ scope }: { scope: InboxScope }) {
   const refresh = async (event?: Notification) => {
     try {
       const page = await apiFetch<Page<QuestionListItem>>(path);
+      if (!page?.items) return;
       const known = new Set(list.items.map((q) => q.id));
       const added = shown.current ? page.items.filter((q) => !known.has(q.id)) : [];
       list.setItems(() => page.items);
@@ -142,7 +143,7 @@ export function InboxPage({ scope }: { scope: InboxScope }) {
               <span class="meta">
                 <StatusBadge status={q.status} />
                 {q.crisis && <CrisisBadge />}
-                {q.community_name && <span class="muted small">{q.community_name}</span>}
+                {q.community && <span class="muted small">{q.community.name}</span>}
                 <span class="muted small">{customerText(q.customer, t)}</span>
                 {scope === 'triage' && q.triage_reason && (
                   <span class="muted small">{t('inbox.triageReason', { reason: triageReason(q.triage_reason, t) })}</span>
@@ -166,7 +167,7 @@ export function InboxPage({ scope }: { scope: InboxScope }) {
             {scope === 'triage' && assigning === q.id && (
               <AssignPanel
                 questionId={q.id}
-                communityId={q.community_id}
+                communityId={q.community?.id}
                 title={q.title}
                 onDone={(message) => {
                   setAssigning(null);

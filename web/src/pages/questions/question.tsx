@@ -28,7 +28,7 @@ type T = I18n['t'];
 export function QuestionPage({ id }: { id: string }) {
   const { t, lang } = useI18n();
   const question = useApi<QuestionDetail>(`/questions/${id}`);
-  const comments = useApi<unknown>(`/questions/${id}/comments`);
+  const comments = useApi<unknown>(`/questions/${id}/comments?limit=200`);
   const [status, setStatus] = useState<string | null>(null);
   const now = useNow();
   const q = question.data;
@@ -94,10 +94,18 @@ export function QuestionPage({ id }: { id: string }) {
                 <dl class="facts facts-stacked">
                   <dt>{t('question.customer')}</dt>
                   <dd>{customerText(q.customer, t)}</dd>
-                  {q.community_name && (
+                  {q.community && (
                     <>
                       <dt>{t('question.community')}</dt>
-                      <dd>{q.community_id ? <a href={`/communities/${q.community_id}`}>{q.community_name}</a> : q.community_name}</dd>
+                      <dd>
+                        <a href={`/communities/${q.community.id}`}>{q.community.name}</a>
+                      </dd>
+                    </>
+                  )}
+                  {q.channel && (
+                    <>
+                      <dt>{t('question.channel')}</dt>
+                      <dd>{q.channel.name}</dd>
                     </>
                   )}
                   {q.language && (
@@ -128,7 +136,7 @@ export function QuestionPage({ id }: { id: string }) {
               {q.can?.assign && (
                 <section class="card" aria-labelledby="q-assign-heading">
                   <h2 id="q-assign-heading">{t('question.reassign')}</h2>
-                  <AssignPanel questionId={q.id} communityId={q.community_id} title={q.title} onDone={changed} />
+                  <AssignPanel questionId={q.id} communityId={q.community?.id} title={q.title} onDone={changed} />
                 </section>
               )}
               <Routing routing={q.routing ?? []} />
