@@ -213,8 +213,9 @@ async function waitForHeading(page, name) {
   await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
 }
 
+/** Signs in on the sign-in page, which then goes on to `start`. */
 async function signIn(page, account, start) {
-  await page.goto(url(start));
+  await page.goto(url(start === '/' ? '/signin' : `/signin?next=${encodeURIComponent(start)}`));
   await page.locator('#signin-email').fill(account.email);
   await page.locator('#signin-password').fill(account.password);
   await page.locator('form button[type=submit]').click();
@@ -439,7 +440,7 @@ test('a manager edits the perimeter rules (add, escalate owner, reorder, save) a
   await rules.getByRole('button', { name: 'Add a rule' }).click();
   await page.waitForFunction(() => /^rule-\d+-name$/.test(document.activeElement?.id ?? ''));
   await page.keyboard.type('Legal threats');
-  const first = rules.getByRole('group', { name: /^Rule 1 / });
+  const first = rules.getByRole('group', { name: /^Rule 1\b/ });
   await first.getByLabel('Keywords').fill('lawsuit, legal action');
   await first.getByLabel('Action').selectOption('escalate');
   await rules.getByRole('button', { name: 'Save the rules' }).click();
@@ -450,7 +451,7 @@ test('a manager edits the perimeter rules (add, escalate owner, reorder, save) a
 
   // Rule 2: refunds to the experts, in French only; moved to the top.
   await rules.getByRole('button', { name: 'Add a rule' }).click();
-  const second = rules.getByRole('group', { name: /^Rule 2 / });
+  const second = rules.getByRole('group', { name: /^Rule 2\b/ });
   await second.getByLabel('Name').fill('Refunds');
   await second.getByLabel('Tags').fill('refunds, chargebacks');
   await second.getByLabel('French').check();

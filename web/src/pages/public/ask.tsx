@@ -173,9 +173,12 @@ function AskForm({ slug, channel }: { slug: string; channel: AskChannel }) {
           error={errors.fieldErrors.language}
         />
         <div class="visually-hidden" aria-hidden="true">
-          <label for="ask-website">{t('ask.website')}</label>
+          <label class="visually-hidden" for="ask-website">
+            {t('ask.website')}
+          </label>
           <input
             id="ask-website"
+            class="visually-hidden"
             name="website"
             type="text"
             tabIndex={-1}
