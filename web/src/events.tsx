@@ -118,6 +118,9 @@ export function EventsProvider({ enabled, children }: { enabled: boolean; childr
         // CONNECTING: the browser retries by itself. CLOSED: it gave up (an HTTP error).
         if (es.readyState !== EventSource.CLOSED || stopped) return;
         es.close();
+        // The refusal may mean that the session ended: asking GET /me says so to the app
+        // (a 401 signs it out, which stops this stream) instead of retrying in vain.
+        apiFetch('/me').catch(() => {});
         timer = setTimeout(open, delay);
         delay = Math.min(delay * 2, RETRY_MAX_MS);
       });

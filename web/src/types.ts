@@ -204,18 +204,6 @@ export type QuestionStatus =
   | 'answered'
   | 'closed';
 
-export const QUESTION_STATUSES: readonly QuestionStatus[] = [
-  'triage',
-  'routing',
-  'assigned',
-  'claimed',
-  'waiting_customer',
-  'escalated',
-  'refused',
-  'answered',
-  'closed',
-];
-
 export interface PersonRef {
   id: number;
   display_name: string;

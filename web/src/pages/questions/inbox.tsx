@@ -4,13 +4,16 @@ import { useI18n } from '../../i18n';
 import { useApi, usePagedList } from '../../hooks';
 import { useEvents, useLiveEvents } from '../../events';
 import { useSession } from '../../session';
-import { QUESTION_STATUSES, type Me, type Notification, type Page, type QuestionListItem, type QuestionStatus } from '../../types';
+import type { Me, Notification, Page, QuestionListItem, QuestionStatus } from '../../types';
 import { SelectField, Status } from '../../components/forms';
 import { LoadError, gateView, useTitle } from '../../components/views';
 import { CrisisBadge, Deadline, StatusBadge, customerText, useNow } from './common';
 import { AssignPanel } from './assign';
 
 export type InboxScope = 'mine' | 'triage';
+
+// What "mine" holds (the open questions assigned to or claimed by me); the triage queue is one status.
+const MINE_STATUSES: readonly QuestionStatus[] = ['assigned', 'claimed', 'waiting_customer', 'escalated'];
 
 // What changes the list: a question given to me or taken away, an escalation, a customer
 // writing back; for the triage queue, a question landing in it.
@@ -107,18 +110,20 @@ export function InboxPage({ scope }: { scope: InboxScope }) {
       <h1 tabIndex={-1}>{title}</h1>
       <p class="lead">{scope === 'triage' ? t('inbox.triageIntro') : t('inbox.intro')}</p>
       {(manages || scope === 'triage') && <InboxTabs scope={scope} />}
-      <form class="form search-form filter-bar" role="search" aria-label={t('inbox.filters')} onSubmit={(e) => e.preventDefault()}>
-        <SelectField<QuestionStatus | ''>
-          id="inbox-status"
-          label={t('inbox.status')}
-          value={status}
-          onValue={setStatus}
-          options={[
-            { value: '', label: t('inbox.anyStatus') },
-            ...QUESTION_STATUSES.map((s) => ({ value: s, label: t(`qstatus.${s}` as const) })),
-          ]}
-        />
-      </form>
+      {scope === 'mine' && (
+        <form class="form search-form filter-bar" role="search" aria-label={t('inbox.filters')} onSubmit={(e) => e.preventDefault()}>
+          <SelectField<QuestionStatus | ''>
+            id="inbox-status"
+            label={t('inbox.status')}
+            value={status}
+            onValue={setStatus}
+            options={[
+              { value: '', label: t('inbox.anyStatus') },
+              ...MINE_STATUSES.map((s) => ({ value: s, label: t(`qstatus.${s}` as const) })),
+            ]}
+          />
+        </form>
+      )}
       <Status message={announce} />
       {list.error !== null && <LoadError error={list.error} onRetry={list.reload} />}
       <p class="result-count" role="status">
