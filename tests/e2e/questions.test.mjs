@@ -228,7 +228,7 @@ async function statusText(page, text) {
 
 // --- the expert's live inbox ------------------------------------------------------------------------
 
-test('an admin creates an API channel; a signed question appears live in the expert\'s inbox; the expert claims it and mentions a colleague', { skip: SKIP, timeout: 150_000 }, async (t) => {
+test('an admin creates an API channel; a signed question appears live in the expert\'s inbox; the expert claims it, asks the customer, mentions a colleague, and declines another', { skip: SKIP, timeout: 150_000 }, async (t) => {
   const manager = await newAccount('Lead');
   const expert = await newAccount('Expert');
   const colleague = await newAccount('Colleague');
@@ -297,6 +297,15 @@ test('an admin creates an API channel; a signed question appears live in the exp
   assert.equal(lib.sql(srv, `SELECT claimed_by FROM questions WHERE id = ${questionId}`), String(expert.id));
   await e.page.getByRole('button', { name: 'Unclaim' }).waitFor();
 
+  // A request for details to the customer pauses the clock.
+  await e.page.getByLabel('Message to the customer').fill('Which model is your widget?');
+  await e.page.getByRole('button', { name: 'Send to the customer' }).click();
+  await statusText(e.page, 'Your message is sent; the deadline is paused until the customer answers.');
+  await e.page.getByRole('region', { name: 'Conversation with the customer' }).getByText('Which model is your widget?').waitFor();
+  await e.page.getByText('Waiting for the customer', { exact: true }).first().waitFor();
+  await e.page.getByText(/^Clock paused, /).first().waitFor();
+  assert.equal(lib.sql(srv, `SELECT status FROM questions WHERE id = ${questionId}`), 'waiting_customer');
+
   // The internal thread, with an @mention picked in the directory.
   const thread = e.page.getByRole('region', { name: 'Internal thread' });
   await thread.getByLabel('Comment', { exact: true }).fill('Could you check the widget logs?');
@@ -320,6 +329,36 @@ test('an admin creates an API channel; a signed question appears live in the exp
       '1',
     );
   }, 10_000);
+
+  // Elsewhere in the app, the navigation counts what arrives; the inbox clears the count.
+  const nav = e.page.getByRole('navigation', { name: 'Main navigation' });
+  await nav.getByRole('link', { name: 'Communities', exact: true }).click();
+  await waitForHeading(e.page, 'Communities');
+  const second = `Widget beeps twice ${unique('w')}`;
+  await intake(channelId, secret, { title: second, tags: ['e2e-widgets'] });
+  await nav.getByRole('link', { name: 'Questions 1 new' }).waitFor({ timeout: LIVE_TIMEOUT });
+  await nav.getByRole('link', { name: 'Questions 1 new' }).click();
+  await waitForHeading(e.page, 'Questions');
+  await e.page.getByRole('link', { name: second }).waitFor();
+  await nav.getByRole('link', { name: 'Questions', exact: true }).waitFor();
+
+  // Declining asks why, in a dialog; the question goes back to routing.
+  await e.page.getByRole('link', { name: second }).click();
+  await waitForHeading(e.page, second);
+  await e.page.getByRole('button', { name: 'Decline…' }).click();
+  const dialog = e.page.getByRole('dialog', { name: 'Decline this question' });
+  await dialog.getByRole('button', { name: 'Decline the question' }).click();
+  await dialog.getByText('Say why you decline.').waitFor();
+  await dialog.getByLabel('Reason').fill('Not my product line.');
+  await dialog.getByRole('button', { name: 'Decline the question' }).click();
+  // Back to the inbox, which says so.
+  await waitForHeading(e.page, 'Questions');
+  await statusText(e.page, 'You have declined this question; it is routed to someone else.');
+  assert.equal(await dialog.count(), 0);
+  assert.equal(
+    lib.sql(srv, `SELECT reason FROM question_declines d JOIN questions q ON q.id = d.question_id WHERE q.title = '${second}'`),
+    'Not my product line.',
+  );
   assert.equal(await e.page.evaluate(() => window.__sameDocument), true, 'no reload along the way');
   await e.assertClean();
 });

@@ -91,6 +91,7 @@ export const en = {
 
   'question.title': 'Question',
   'question.back': 'All my questions',
+  'question.gone': 'This question is no longer in your hands.',
   'question.missing': 'This question does not exist, or you may not see it.',
   'question.crisis': 'Crisis topic',
   'question.asked': 'The question',

@@ -92,6 +92,7 @@ export const fr: Messages = {
 
   'question.title': 'Question',
   'question.back': 'Toutes mes questions',
+  'question.gone': 'Cette question n’est plus entre vos mains.',
   'question.missing': 'Cette question n’existe pas, ou vous ne pouvez pas la voir.',
   'question.crisis': 'Sujet de crise',
   'question.asked': 'La question',

@@ -12,6 +12,12 @@ import { AssignPanel } from './assign';
 
 export type InboxScope = 'mine' | 'triage';
 
+// A message for the inbox from the page that sent the user back to it ("You have declined...").
+let flash: string | null = null;
+export function setInboxFlash(message: string): void {
+  flash = message;
+}
+
 // What "mine" holds (the open questions assigned to or claimed by me); the triage queue is one status.
 const MINE_STATUSES: readonly QuestionStatus[] = ['assigned', 'claimed', 'waiting_customer', 'escalated'];
 
@@ -52,7 +58,11 @@ export function InboxPage({ scope }: { scope: InboxScope }) {
   const [status, setStatus] = useState<QuestionStatus | ''>('');
   const path = `/questions${query({ scope, status, limit: 50 })}`;
   const list = usePagedList<QuestionListItem>(path);
-  const [announce, setAnnounce] = useState<string | null>(null);
+  const [announce, setAnnounce] = useState<string | null>(() => {
+    const message = flash;
+    flash = null;
+    return message;
+  });
   const [fresh, setFresh] = useState<ReadonlySet<number>>(new Set());
   const [assigning, setAssigning] = useState<number | null>(null);
   const now = useNow();

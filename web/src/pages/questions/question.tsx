@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { JSX } from 'preact';
-import { apiFetch } from '../../api';
+import { ApiError, apiFetch } from '../../api';
+import { navigate } from '../../router';
 import { useI18n, type I18n } from '../../i18n';
 import { errorText } from '../../errors';
 import { formatDateTime, formatSigned, languageName } from '../../format';
@@ -21,6 +22,7 @@ import { PersonPicker } from '../../components/personpicker';
 import { LoadError, Loading, gateView, useTitle } from '../../components/views';
 import { CrisisBadge, Deadline, PersonLink, StatusBadge, customerText, useNow } from './common';
 import { AssignPanel } from './assign';
+import { setInboxFlash } from './inbox';
 
 type T = I18n['t'];
 
@@ -32,7 +34,10 @@ export function QuestionPage({ id }: { id: string }) {
   const [status, setStatus] = useState<string | null>(null);
   const now = useNow();
   const q = question.data;
-  const gate = gateView(question.error, t('question.missing'));
+  // Once shown, a question that becomes out of reach (declined, reassigned) stays on screen
+  // with a notice rather than turning into the not-found page.
+  const gate = q ? null : gateView(question.error, t('question.missing'));
+  const gone = q !== undefined && question.error instanceof ApiError && question.error.status === 404;
   useTitle(gate ? false : (q?.title ?? t('question.title')));
 
   // Live: what others do to this question shows without a reload.
@@ -67,6 +72,13 @@ export function QuestionPage({ id }: { id: string }) {
             <Deadline question={q} now={now} />
           </p>
           <Status message={status} />
+          {gone ? (
+            <p class="notice" role="alert">
+              {t('question.gone')} <a href="/questions">{t('question.back')}</a>
+            </p>
+          ) : (
+            question.error !== null && <LoadError error={question.error} onRetry={question.reload} />
+          )}
           <div class="question-layout">
             <div class="question-main">
               <section class="card" aria-labelledby="q-body-heading">
@@ -83,7 +95,16 @@ export function QuestionPage({ id }: { id: string }) {
                 )}
                 <TagChips tags={q.tags ?? []} label={t('question.tags')} />
               </section>
-              <Actions question={q} onChanged={changed} />
+              {!gone && (
+                <Actions
+                  question={q}
+                  onChanged={changed}
+                  onLeave={(message) => {
+                    setInboxFlash(message);
+                    navigate('/questions');
+                  }}
+                />
+              )}
               <Conversation question={q} />
               <Thread id={id} comments={listOf<QuestionComment>(comments.data, 'comments')} error={comments.error} onPosted={comments.reload} />
               <Similar id={id} />
@@ -150,7 +171,16 @@ export function QuestionPage({ id }: { id: string }) {
 }
 
 /** Claim, unclaim, decline (with a reason), ask the customer for details. */
-function Actions({ question: q, onChanged }: { question: QuestionDetail; onChanged: (message: string) => void }) {
+function Actions({
+  question: q,
+  onChanged,
+  onLeave,
+}: {
+  question: QuestionDetail;
+  onChanged: (message: string) => void;
+  /** After a decline the question is someone else's: back to the inbox. */
+  onLeave: (message: string) => void;
+}) {
   const { t } = useI18n();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -163,7 +193,8 @@ function Actions({ question: q, onChanged }: { question: QuestionDetail; onChang
     setError(null);
     try {
       await apiFetch(`/questions/${q.id}/${path}`, { method: 'POST', ...(body === undefined ? {} : { body }) });
-      onChanged(message);
+      if (path === 'decline') onLeave(message);
+      else onChanged(message);
       return null;
     } catch (err) {
       const text = errorText(err, t);
