@@ -228,7 +228,7 @@ async function statusText(page, text) {
 
 // --- the expert's live inbox ------------------------------------------------------------------------
 
-test('an admin creates an API channel; a signed question appears live in the expert\'s inbox; the expert claims it, asks the customer, mentions a colleague, and declines another', { skip: SKIP, timeout: 150_000 }, async (t) => {
+test('an admin creates an API channel; a signed question appears live in the expert\'s inbox; the expert claims it, asks the customer, mentions a colleague, and declines another; the admin rotates the secret', { skip: SKIP, timeout: 150_000 }, async (t) => {
   const manager = await newAccount('Lead');
   const expert = await newAccount('Expert');
   const colleague = await newAccount('Colleague');
@@ -361,6 +361,30 @@ test('an admin creates an API channel; a signed question appears live in the exp
   );
   assert.equal(await e.page.evaluate(() => window.__sameDocument), true, 'no reload along the way');
   await e.assertClean();
+
+  // Back to the admin: the deliveries of the channel, a new secret (after a confirmation),
+  // disabling and enabling it.
+  await a.page.reload();
+  await waitForHeading(a.page, 'Channels');
+  await a.page.getByRole('button', { name: `Recent deliveries of ${channelName}` }).click();
+  const deliveries = a.page.getByRole('table', { name: `Recent deliveries of ${channelName}` });
+  await deliveries.getByRole('cell', { name: '202', exact: true }).first().waitFor();
+  await deliveries.getByRole('link', { name: `#${questionId}` }).waitFor();
+  await a.page.getByRole('button', { name: `Rotate the signing secret of ${channelName}` }).click();
+  await a.page.getByText(`Rotate the signing secret of ${channelName}? The current secret keeps working for 24 hours`).waitFor();
+  await a.page.getByRole('button', { name: 'Rotate now' }).click();
+  await a.page.getByRole('heading', { name: `Signing secret of ${channelName}` }).waitFor();
+  await a.page.getByText('The previous secret stays valid until').waitFor();
+  const rotated = await a.page.getByLabel('Signing secret', { exact: true }).inputValue();
+  assert.match(rotated, /^whsec_[A-Za-z0-9+/]{43}=$/);
+  assert.notEqual(rotated, secret);
+  await a.page.getByRole('button', { name: 'Done' }).click();
+  await a.page.getByRole('button', { name: `Disable the channel ${channelName}` }).click();
+  await statusText(a.page, `The channel ${channelName} is disabled: it accepts no question.`);
+  assert.equal(lib.sql(srv, `SELECT status FROM channels WHERE id = ${channelId}`), 'disabled');
+  await a.page.getByRole('button', { name: `Enable the channel ${channelName}` }).click();
+  await statusText(a.page, `The channel ${channelName} is enabled.`);
+  await a.assertClean();
 });
 
 // --- triage queue and reassignment ---------------------------------------------------------------------

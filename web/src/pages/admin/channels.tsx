@@ -144,7 +144,7 @@ function ChannelRow({
     }
   };
 
-  const setStatus = (status: 'active' | 'disabled') =>
+  const changeStatus = (status: 'active' | 'disabled') =>
     run(async () => {
       await apiFetch(`/channels/${c.id}`, { method: 'PATCH', body: { status } });
       onChanged(t(status === 'active' ? 'channels.enabled' : 'channels.disabled', { name: c.name }));
@@ -189,7 +189,7 @@ function ChannelRow({
               type="button"
               class="button button-secondary button-small"
               aria-label={t(c.status === 'active' ? 'channels.disableLabel' : 'channels.enableLabel', { name: c.name })}
-              onClick={() => void setStatus(c.status === 'active' ? 'disabled' : 'active')}
+              onClick={() => void changeStatus(c.status === 'active' ? 'disabled' : 'active')}
             >
               {t(c.status === 'active' ? 'channels.disable' : 'channels.enable')}
             </button>
