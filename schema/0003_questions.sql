@@ -46,11 +46,15 @@ CREATE TABLE jobs (
     run_at timestamptz NOT NULL DEFAULT now(),
     attempts integer NOT NULL DEFAULT 0,
     max_attempts integer NOT NULL DEFAULT 10 CHECK (max_attempts BETWEEN 1 AND 100),
+    -- A claim is a lease: a job whose worker died is claimed again after locked_until.
     locked_until timestamptz,
+    locked_by text CHECK (length(locked_by) <= 100),
     last_error text CHECK (length(last_error) <= 1000),
+    -- dead: gave up after max_attempts; kept for the operators, never claimed again.
+    status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'dead')),
     created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX jobs_due_idx ON jobs (run_at);
+CREATE INDEX jobs_due_idx ON jobs (run_at) WHERE status = 'pending';
 
 CREATE FUNCTION job_add(kind text, payload jsonb, run_at timestamptz) RETURNS bigint
     LANGUAGE plpgsql AS $$
@@ -194,6 +198,11 @@ CREATE TABLE questions (
 );
 CREATE INDEX questions_assignee_idx ON questions (assignee_id, sla_due_at) WHERE status IN ('assigned', 'claimed', 'waiting_customer', 'escalated');
 CREATE INDEX questions_community_idx ON questions (community_id, status, id DESC);
+-- The inbox: what someone claimed (beside what is assigned to them), the triage queue of
+-- all communities (admins), and a community's questions newest first without a status.
+CREATE INDEX questions_claimed_idx ON questions (claimed_by, sla_due_at) WHERE status IN ('assigned', 'claimed', 'waiting_customer', 'escalated');
+CREATE INDEX questions_triage_idx ON questions (id) WHERE status = 'triage';
+CREATE INDEX questions_community_recent_idx ON questions (community_id, id DESC);
 CREATE INDEX questions_search_idx ON questions USING gin (search);
 CREATE INDEX questions_title_trgm_idx ON questions USING gin (immutable_unaccent(lower(title)) gin_trgm_ops);
 
@@ -325,4 +334,14 @@ BEGIN
         PERFORM question_event(question, 'question.rerouted', actor, jsonb_build_object('reason', reason));
         PERFORM job_add('question.route', jsonb_build_object('question_id', question), now());
     END IF;
+END $$;
+
+-- Wall-clock time now in a user's time zone, for working hours; a zone name PostgreSQL does
+-- not know (users.time_zone is free text) counts as UTC instead of failing the routing.
+CREATE FUNCTION local_now(zone text) RETURNS timestamp
+    LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN now() AT TIME ZONE zone;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN now() AT TIME ZONE 'UTC';
 END $$;

@@ -88,9 +88,9 @@ static struct db_stmt stmt_reset_use = {
     " SELECT id, audit_record(id, NULL, 'password.reset_used', 'user', id::text, $3, $4, '{}') AS _audit FROM u",
     4, 0};
 
-/* Windows older than a few minutes count nothing any more. */
+/* Windows older than the longest limit (the ask form's hour) count nothing any more. */
 static struct db_stmt stmt_rate_cleanup = {
-    "auth_rate_cleanup", "DELETE FROM rate_limits WHERE window_start < now() - interval '5 minutes'", 0, 0};
+    "auth_rate_cleanup", "DELETE FROM rate_limits WHERE window_start < now() - interval '1 hour'", 0, 0};
 
 void auth_forget_old_attempts(struct db_pool *pool)
 {

@@ -44,6 +44,16 @@ const char *http_header(struct http_req *req, const char *name)
 	return req->ev ? evhttp_find_header(evhttp_request_get_input_headers(req->ev), name) : NULL;
 }
 
+const void *http_raw_body(struct http_req *req, size_t *len)
+{
+	*len = 0;
+	if (!req->ev)
+		return NULL;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req->ev);
+	*len = evbuffer_get_length(in);
+	return *len ? (const void *)evbuffer_pullup(in, -1) : (const void *)"";
+}
+
 const char *http_cookie(struct http_req *req, const char *name)
 {
 	const char *header = http_header(req, "Cookie");

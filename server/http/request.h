@@ -58,6 +58,9 @@ const char *http_param(struct http_req *req, const char *name);
 /* Query-string parameter, decoded; NULL when absent. */
 const char *http_query(struct http_req *req, const char *name);
 const char *http_header(struct http_req *req, const char *name);
+/* The request body exactly as received (for signatures over the raw bytes); valid while the
+ * handler runs synchronously, NULL once the request is answered or gone. */
+const void *http_raw_body(struct http_req *req, size_t *len);
 /* "GET", "POST"... */
 const char *http_method_label(const struct http_req *req);
 /* Adds a response header (before answering). */

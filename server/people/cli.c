@@ -118,9 +118,11 @@ static int user_disable(PGconn *conn, int argc, char **argv)
 	PGresult *r = exec(conn,
 	                   "WITH u AS (UPDATE users SET status = 'disabled', updated_at = now()"
 	                   "  WHERE lower(email) = lower($1) RETURNING id),"
-	                   " s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u))"
+	                   " s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u)),"
+	                   " r AS (SELECT question_route_later(q.id, 'assignee_disabled', NULL) FROM u JOIN questions q"
+	                   "  ON (q.assignee_id = u.id OR q.claimed_by = u.id) AND q.status IN ('assigned', 'claimed'))"
 	                   " SELECT u.id, audit_record(NULL, NULL, 'user.disabled', 'user', u.id::text, '', 'cli',"
-	                   "   '{\"via\": \"relais user disable\"}') FROM u",
+	                   "   '{\"via\": \"relais user disable\"}'), (SELECT count(*) FROM r) FROM u",
 	                   1, v);
 	int rc = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {

@@ -70,15 +70,19 @@ static struct db_stmt stmt_user_create = {
     "   jsonb_build_object('email', email, 'role', role)) AS _audit FROM u",
     12, 0};
 
-/* Disabling a user ends every one of their sessions in the same statement. $7 is the audit
- * action, $8 its details, then the audit parameters. */
+/* Disabling a user ends every one of their sessions in the same statement, and hands the
+ * external questions they hold back to routing. $7 is the audit action, $8 its details, then
+ * the audit parameters. */
 static struct db_stmt stmt_user_update = {
     "people_user_update",
     "WITH u AS (UPDATE users SET role = coalesce($2, role), status = coalesce($3, status),"
     "  display_name = coalesce($4, display_name), department = coalesce($5, department),"
     "  job_title = coalesce($6, job_title), updated_at = now() WHERE id = $1 RETURNING *),"
-    " s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u WHERE status = 'disabled'))"
-    " SELECT " USER_COLUMNS ", audit_record($9, $10, $7, 'user', id::text, $11, $12, $8::jsonb) AS _audit FROM u",
+    " s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u WHERE status = 'disabled')),"
+    " r AS (SELECT question_route_later(q.id, 'assignee_disabled', $9) FROM questions q"
+    "  WHERE $3 = 'disabled' AND (q.assignee_id = $1 OR q.claimed_by = $1) AND q.status IN ('assigned', 'claimed'))"
+    " SELECT " USER_COLUMNS ", audit_record($9, $10, $7, 'user', id::text, $11, $12, $8::jsonb) AS _audit,"
+    " (SELECT count(*) FROM r) AS _rerouted FROM u",
     12, 0};
 
 void people_directory_register_statements(void);

@@ -60,13 +60,18 @@ static struct db_stmt stmt_ooo_list = {
     "people_ooo_list",
     "SELECT id, starts_at, ends_at, note FROM out_of_office WHERE user_id = $1 AND ends_at > now() ORDER BY starts_at",
     1, 0};
+/* A period away that has begun hands the external questions they hold back to routing. */
 static struct db_stmt stmt_ooo_create = {
     "people_ooo_create",
-    "INSERT INTO out_of_office (user_id, starts_at, ends_at, note)"
+    "WITH o AS (INSERT INTO out_of_office (user_id, starts_at, ends_at, note)"
     " SELECT $1, $2::timestamptz, $3::timestamptz, $4"
     " WHERE (SELECT count(*) FROM out_of_office WHERE user_id = $1 AND ends_at > now()) < 50"
     "   AND $3::timestamptz > now()"
-    " RETURNING id, starts_at, ends_at, note",
+    " RETURNING id, starts_at, ends_at, note),"
+    " r AS (SELECT question_route_later(q.id, 'assignee_away', $1) FROM o JOIN questions q"
+    "  ON (q.assignee_id = $1 OR q.claimed_by = $1) AND q.status IN ('assigned', 'claimed')"
+    "  WHERE o.starts_at <= now())"
+    " SELECT id, starts_at, ends_at, note, (SELECT count(*) FROM r) AS _rerouted FROM o",
     4, 0};
 static struct db_stmt stmt_check_time = {"people_check_time", "SELECT $1::timestamptz", 1, 0};
 

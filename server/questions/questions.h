@@ -8,6 +8,7 @@
 #include "core/common.h"
 
 struct http_req;
+struct job;
 
 /* channels.c: admins manage channels and their signing secrets */
 void channels_list(struct http_req *req);
@@ -53,6 +54,9 @@ void questions_register_statements(void);
 /* route_job.c, sla.c: the routing and SLA jobs */
 void questions_register_jobs(void);
 void routing_register_statements(void);
+void sla_register_jobs(void);
+/* The positive integer `name` of a job's payload, as text; false when missing or invalid. */
+bool routing_payload_id(const struct job *job, const char *name, char *out, size_t size);
 
 /* demo.c: channels, rules and questions for `relais demo`, inside its transaction */
 bool questions_demo(PGconn *conn) MUST_USE;

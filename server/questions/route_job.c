@@ -1,6 +1,304 @@
-/* Not built yet. */
-#include "questions/questions.h"
-#include "http/request.h"
+/* The routing job (`question.route`, payload {"question_id"}): loads the question and its
+ * candidate experts in one statement, ranks them with routing.c, and writes the decision in
+ * one transaction together with the end of the job. A question that is no longer in
+ * `routing`, or that changed between the two round trips, is left alone: whoever changed it
+ * queued its own routing if it needs one. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-void questions_register_jobs(void) {}
-void routing_register_statements(void) {}
+#include "core/log.h"
+#include "core/worker.h"
+#include "db/pool.h"
+#include "db/rows.h"
+#include "jobs/jobs.h"
+#include "questions/questions.h"
+#include "questions/routing.h"
+
+/* Statuses in which a question counts in its expert's load. */
+#define OPEN_STATUSES "('assigned', 'claimed', 'waiting_customer', 'escalated')"
+
+/* One row per active expert of the question's community (or one row with a NULL user_id
+ * when there is none); no row when the question is not waiting for routing. `version` is the
+ * question's updated_at, which the write checks. */
+static struct db_stmt stmt_load = {
+    "routing_load",
+    "WITH q AS (SELECT id, community_id, language, tags, updated_at FROM questions"
+    "  WHERE id = $1 AND status = 'routing'),"
+    " c AS (SELECT u.id, u.languages, u.working_hours, u.weekly_cap, local_now(u.time_zone) AS local"
+    "  FROM q JOIN community_members m ON m.community_id = q.community_id AND m.role = 'expert'"
+    "   AND m.status = 'active'"
+    "  JOIN users u ON u.id = m.user_id AND u.status = 'active')"
+    " SELECT q.id AS question_id, q.updated_at::text AS version, q.community_id,"
+    "  (SELECT coalesce(max(id), 0) FROM question_routes) AS seen_route, c.id AS user_id,"
+    "  (SELECT coalesce(sum(e.level), 0) FROM user_expertise e WHERE e.user_id = c.id AND e.tag = ANY (q.tags))"
+    "   AS levels,"
+    "  q.language = ANY (c.languages) AS speaks,"
+    "  extract(isodow FROM c.local)::int AS weekday,"
+    "  (extract(hour FROM c.local) * 60 + extract(minute FROM c.local))::int AS minute,"
+    "  c.working_hours,"
+    "  EXISTS (SELECT 1 FROM out_of_office o WHERE o.user_id = c.id AND o.ends_at > now() AND o.starts_at <= now())"
+    "   AS away,"
+    "  EXISTS (SELECT 1 FROM question_declines d WHERE d.question_id = q.id AND d.user_id = c.id) AS declined,"
+    "  (SELECT count(*) FROM questions l WHERE (l.assignee_id = c.id OR l.claimed_by = c.id)"
+    "   AND l.status IN " OPEN_STATUSES ") AS load,"
+    "  (SELECT count(*) FROM question_routes r WHERE r.user_id = c.id AND r.rank = 1"
+    "   AND r.created_at > now() - interval '7 days') AS routed_week,"
+    "  c.weekly_cap,"
+    "  (SELECT (extract(epoch FROM max(r.created_at)) * 1000000)::bigint FROM question_routes r"
+    "   WHERE r.user_id = c.id AND r.rank = 1) AS last_routed"
+    " FROM q LEFT JOIN c ON true ORDER BY c.id",
+    1, 0};
+
+/* Decisions in one community are serialised: the write batch first takes this lock, then
+ * writes only if none of the candidates was routed a question since the load ($9 the highest
+ * question_routes id then, $10 the candidates). Otherwise two decisions made at the same time
+ * from the same facts would send a burst of questions to the same expert; the stale one is
+ * queued again instead (stmt_requeue). */
+static struct db_stmt stmt_lock = {"routing_lock",
+                                   "SELECT pg_advisory_xact_lock(1919250540, ($1::bigint % 2147483647)::int)", 1, 0};
+
+/* $1 question, $2 version, $3 primary, $4 backup or NULL, $5 $6 primary score and parts,
+ * $7 $8 backup score and parts, $9 $10 the freshness guard (as in the triage below). question_sla_arm() updates the
+ * row that the CTE updated: it runs as a later command, so it sees that update. */
+static struct db_stmt stmt_assign = {
+    "routing_assign",
+    "WITH u AS (UPDATE questions SET status = 'assigned', assignee_id = $3, primary_expert_id = $3,"
+    "  backup_expert_id = $4, claimed_by = NULL, escalation_level = 0, triage_reason = '', updated_at = now()"
+    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz"
+    "   AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > $9::bigint AND r.rank = 1"
+    "    AND r.user_id = ANY ($10::bigint[]))"
+    "  RETURNING id, channel_id, community_id, title, language),"
+    " r AS (INSERT INTO question_routes (question_id, user_id, rank, score, parts)"
+    "  SELECT u.id, x.user_id, x.rank, x.score, x.parts FROM u,"
+    "   (VALUES ($3::bigint, 1, $5::int, $6::jsonb), ($4::bigint, 2, $7::int, $8::jsonb))"
+    "   AS x (user_id, rank, score, parts)"
+    "  WHERE x.user_id IS NOT NULL RETURNING id)"
+    " SELECT u.id, (SELECT count(*) FROM r) AS routes,"
+    "  question_event(u.id, 'question.routed', NULL, jsonb_build_object('primary', $3::bigint, 'backup', $4::bigint))"
+    "   AS _event,"
+    "  notification_add($3, 'question.assigned', u.id, NULL, jsonb_build_object('title', u.title,"
+    "   'language', u.language, 'community_id', u.community_id, 'role', 'primary')) AS _notification,"
+    "  question_sla_arm(u.id, ch.sla_seconds) AS sla_due_at"
+    " FROM u JOIN channels ch ON ch.id = u.channel_id",
+    10, 0};
+
+/* Nobody can take it: the community's managers triage it. */
+static struct db_stmt stmt_triage = {
+    "routing_triage",
+    "WITH u AS (UPDATE questions SET status = 'triage', triage_reason = 'no_expert', assignee_id = NULL,"
+    "  claimed_by = NULL, updated_at = now()"
+    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz"
+    "   AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > $3::bigint AND r.rank = 1"
+    "    AND r.user_id = ANY ($4::bigint[]))"
+    "  RETURNING id, community_id, title, language)"
+    " SELECT u.id,"
+    "  question_event(u.id, 'question.triaged', NULL, jsonb_build_object('action', 'triage', 'reason', 'no_expert'))"
+    "   AS _event,"
+    "  (SELECT count(notification_add(m.user_id, 'question.triage', u.id, NULL, jsonb_build_object('title', u.title,"
+    "    'language', u.language, 'community_id', u.community_id, 'reason', 'no_expert')))"
+    "   FROM community_members m JOIN users mu ON mu.id = m.user_id AND mu.status = 'active'"
+    "   WHERE m.community_id = u.community_id AND m.role = 'manager' AND m.status = 'active') AS notified"
+    " FROM u",
+    4, 0};
+
+/* After the write, in the same transaction: still waiting with the same version means the
+ * freshness guard refused the decision, so the question is routed again from fresh facts. */
+static struct db_stmt stmt_requeue = {
+    "routing_requeue",
+    "SELECT job_add('question.route', jsonb_build_object('question_id', id), NULL) AS job_id FROM questions"
+    " WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz",
+    2, 0};
+
+void routing_register_statements(void)
+{
+	db_register_statement(&stmt_load);
+	db_register_statement(&stmt_assign);
+	db_register_statement(&stmt_triage);
+	db_register_statement(&stmt_lock);
+	db_register_statement(&stmt_requeue);
+}
+
+static bool flag(const PGresult *r, int row, const char *column)
+{
+	const char *v = db_value(r, row, column);
+	return v && v[0] == 't';
+}
+
+/* One decision at a time in this worker: decisions made side by side would be taken from the
+ * same facts and then refused by the freshness guard, over and over during a burst. Others
+ * wait here (at most JOBS_MAX_IN_FLIGHT, the jobs this worker holds); workers and hosts still
+ * decide side by side, which the guard settles. */
+static struct {
+	struct job *waiting[JOBS_MAX_IN_FLIGHT];
+	int head, count;
+	bool busy;
+} serial;
+
+static void start(struct job *job);
+
+/* Ends the current decision (after job_done / job_failed) and starts the next one. */
+static void next(void)
+{
+	serial.busy = false;
+	if (serial.count == 0)
+		return;
+	struct job *job = serial.waiting[serial.head];
+	serial.head = (serial.head + 1) % JOBS_MAX_IN_FLIGHT;
+	serial.count--;
+	serial.busy = true;
+	start(job);
+}
+
+static void finish(struct job *job, const char *error)
+{
+	if (error)
+		job_failed(job, error);
+	else
+		job_done(job);
+	next();
+}
+
+static void written(const struct db_result *result, void *arg)
+{
+	struct job *job = arg;
+	if (result->status != DB_OK) {
+		finish(job, result->message ? result->message : "database error");
+		return;
+	}
+	if (PQntuples(result->results[2]) > 0)
+		log_info("job %s: another decision came first; routing the question again", job->id_text);
+	else if (PQntuples(result->results[1]) == 0)
+		log_info("job %s: the question changed while it was routed; left as it is", job->id_text);
+	finish(job, NULL);
+}
+
+static void write_parts(char *score, size_t score_size, char **parts, const struct routing_candidate *c)
+{
+	snprintf(score, score_size, "%d", c->score);
+	json_t *p = routing_parts_json(&c->parts);
+	*parts = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+}
+
+static void loaded(const struct db_result *result, void *arg)
+{
+	struct job *job = arg;
+	if (result->status != DB_OK) {
+		finish(job, result->message ? result->message : "database error");
+		return;
+	}
+	const PGresult *r = result->results[0];
+	int rows = PQntuples(r);
+	if (rows == 0) {
+		/* Gone, or no longer waiting for routing: nothing to do. */
+		finish(job, NULL);
+		return;
+	}
+	const char *question = db_value(r, 0, "question_id"), *version = db_value(r, 0, "version");
+	struct routing_candidate *c = xcalloc((size_t)rows, sizeof *c);
+	int *order = xcalloc((size_t)rows, sizeof *order);
+	int count = 0;
+	for (int i = 0; i < rows; i++) {
+		if (!db_value(r, i, "user_id"))
+			continue;
+		struct routing_candidate *x = &c[count++];
+		x->user_id = db_int(r, i, "user_id");
+		x->expertise_levels = (int)db_int(r, i, "levels");
+		x->speaks_language = flag(r, i, "speaks");
+		const char *hours = db_value(r, i, "working_hours");
+		json_t *h = hours ? json_loads(hours, 0, NULL) : NULL;
+		x->in_working_hours =
+		    routing_in_working_hours(h, (int)db_int(r, i, "weekday"), (int)db_int(r, i, "minute"));
+		json_decref(h);
+		x->open_load = (int)db_int(r, i, "load");
+		x->routed_week = (int)db_int(r, i, "routed_week");
+		x->weekly_cap = (int)db_int(r, i, "weekly_cap");
+		x->out_of_office = flag(r, i, "away");
+		x->declined = flag(r, i, "declined");
+		x->last_routed_us = db_value(r, i, "last_routed") ? db_int(r, i, "last_routed") : 0;
+	}
+	int eligible = routing_rank(c, count, order);
+	/* {id,id,...}: every candidate, excluded or not, since any of them may change the outcome. */
+	char *ids = xmalloc((size_t)count * 21 + 3), *w = ids;
+	*w++ = '{';
+	for (int i = 0; i < count; i++)
+		w += sprintf(w, "%s%lld", i ? "," : "", (long long)c[i].user_id);
+	strcpy(w, "}");
+	const char *seen = db_value(r, 0, "seen_route"), *community = db_value(r, 0, "community_id");
+	struct db_batch *b = db_batch_new();
+	const char *lv[] = {community};
+	db_batch_add(b, &stmt_lock, lv);
+	if (eligible == 0) {
+		log_info("question %s: no expert available among %d; to triage", question, count);
+		const char *v[] = {question, version, seen, ids};
+		db_batch_add(b, &stmt_triage, v);
+	} else {
+		const struct routing_candidate *p = &c[order[0]], *k = eligible > 1 ? &c[order[1]] : NULL;
+		char primary[24], backup[24], pscore[16], bscore[16];
+		char *pparts = NULL, *bparts = NULL;
+		snprintf(primary, sizeof primary, "%lld", (long long)p->user_id);
+		write_parts(pscore, sizeof pscore, &pparts, p);
+		if (k) {
+			snprintf(backup, sizeof backup, "%lld", (long long)k->user_id);
+			write_parts(bscore, sizeof bscore, &bparts, k);
+		}
+		log_info("question %s: best expert %s (score %d), backup %s", question, primary, p->score,
+		         k ? backup : "none");
+		const char *v[] = {question, version, primary, k ? backup : NULL, pscore, pparts, k ? bscore : NULL, bparts,
+		                   seen, ids};
+		db_batch_add(b, &stmt_assign, v);
+		free(pparts);
+		free(bparts);
+	}
+	const char *rv[] = {question, version};
+	db_batch_add(b, &stmt_requeue, rv);
+	jobs_batch_done(b, job);
+	free(ids);
+	free(c);
+	free(order);
+	db_batch_send(job->worker->db, b, written, job);
+}
+
+bool routing_payload_id(const struct job *job, const char *name, char *out, size_t size)
+{
+	json_t *v = json_object_get(job->payload, name);
+	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+		return false;
+	snprintf(out, size, "%lld", (long long)json_integer_value(v));
+	return true;
+}
+
+static void start(struct job *job)
+{
+	char id[24];
+	if (jobs_stopping()) {
+		finish(job, "the worker is stopping");
+		return;
+	}
+	if (!routing_payload_id(job, "question_id", id, sizeof id)) {
+		finish(job, "the payload needs a positive integer question_id");
+		return;
+	}
+	const char *v[] = {id};
+	db_query(job->worker->db, &stmt_load, v, loaded, job);
+}
+
+static void route_question(struct job *job)
+{
+	if (!serial.busy) {
+		serial.busy = true;
+		start(job);
+		return;
+	}
+	/* The queue holds what jobs.c lets this worker hold, so it cannot overflow. */
+	serial.waiting[(serial.head + serial.count) % JOBS_MAX_IN_FLIGHT] = job;
+	serial.count++;
+}
+
+void questions_register_jobs(void)
+{
+	jobs_register("question.route", route_question);
+	sla_register_jobs();
+}

@@ -11,6 +11,7 @@ import {
   api, login, loadDemo, sql, createUser, uniqueEmail, nextIp, userId, communityId, audit, eventually, assertError,
   ADMIN_EMAIL, COMMS_EMAIL, waitHealthy,
 } from '../lib/api.mjs';
+import { makeChannel, makeCustomer, makeQuestion } from '../lib/questions.mjs';
 
 const ROLES = ['anon', 'read', 'employee', 'comms', 'admin'];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -100,6 +101,19 @@ const TABLE = {
   'PUT /api/v1/communities/{id}/crisis/{topic}': { expect: E(401, 403, 403, 403, 200), path: () => `/api/v1/communities/${ids.leave}/crisis/walk`, body: { reason: 'The access walk' } },
   'DELETE /api/v1/communities/{id}/crisis/{topic}': { expect: E(401, 403, 403, 403, [200, 204]), path: () => `/api/v1/communities/${ids.leave}/crisis/walk` },
 
+  // Questions of a test community, where the employee, comms and admin are experts and
+  // Billing's manager is the manager. API tokens see no question (404).
+  'GET /api/v1/questions': { expect: USER(200) },
+  'GET /api/v1/questions/{id}': { expect: E(401, 404, 200, 200, 200), path: () => `/api/v1/questions/${ids.question}` },
+  'POST /api/v1/questions/{id}/claim': { expect: SELF(200), path: (r) => `/api/v1/questions/${ids.mine[r]?.claim || ids.question}/claim` },
+  'POST /api/v1/questions/{id}/unclaim': { expect: SELF(200), path: (r) => `/api/v1/questions/${ids.mine[r]?.unclaim || ids.question}/unclaim` },
+  'POST /api/v1/questions/{id}/decline': { expect: SELF(200), path: (r) => `/api/v1/questions/${ids.mine[r]?.decline || ids.question}/decline`, body: { reason: 'Not my field' } },
+  'POST /api/v1/questions/{id}/assign': { expect: E(401, 403, 403, 403, 200), path: () => `/api/v1/questions/${ids.question}/assign`, body: () => ({ user_id: who.employee.user.id }) },
+  'POST /api/v1/questions/{id}/messages': { expect: SELF(201), path: (r) => `/api/v1/questions/${ids.mine[r]?.message || ids.question}/messages`, body: { body: 'Could you tell us your order number?' } },
+  'GET /api/v1/questions/{id}/comments': { expect: E(401, 404, 200, 200, 200), path: () => `/api/v1/questions/${ids.question}/comments` },
+  'POST /api/v1/questions/{id}/comments': { expect: SELF(201), path: () => `/api/v1/questions/${ids.question}/comments`, body: { body: 'Seen by the access walk' } },
+  'GET /api/v1/questions/{id}/similar': { expect: E(401, 404, 200, 200, 200), path: () => `/api/v1/questions/${ids.question}/similar` },
+
   'GET /api/v1/events': { expect: SELF(200) },
   'GET /api/v1/notifications': { expect: SELF(200) },
   'POST /api/v1/notifications/read': { expect: SELF([200, 204]), body: { up_to: 1 } },
@@ -153,6 +167,25 @@ before(async () => {
   const asked = await api(srv, 'POST', '/api/v1/ask/ask-billing', { from: nextIp(), body: { title: 'For the follow page', body: 'Followed by the access walk.', name: 'Walker', email: 'walker@example.com', language: 'en' } });
   assert.equal(asked.status, 202, asked.text);
   ids.followToken = asked.body.follow_token;
+
+  // Questions: each role is an expert of the test community and has its own questions to act on.
+  const qc = await api(srv, 'POST', '/api/v1/communities', { session: who.comms, body: { slug: 'access-questions', name: 'Questions walked', manager_id: managerId } });
+  assert.equal(qc.status, 201, qc.text);
+  for (const role of ['employee', 'comms', 'admin']) {
+    sql(srv, `INSERT INTO community_members (community_id, user_id, role) VALUES (${qc.body.id}, ${who[role].user.id}, 'expert')`);
+  }
+  const fx = { community: qc.body.id, channel: makeChannel(srv, qc.body.id, who.admin.user.id), customer: makeCustomer(srv) };
+  ids.question = makeQuestion(srv, fx, { assignee: managerId });
+  ids.mine = {};
+  for (const role of ['employee', 'comms', 'admin']) {
+    const me = who[role].user.id;
+    ids.mine[role] = {
+      claim: makeQuestion(srv, fx, { assignee: me }),
+      unclaim: makeQuestion(srv, fx, { status: 'claimed', assignee: me, claimed: me }),
+      decline: makeQuestion(srv, fx, { assignee: me }),
+      message: makeQuestion(srv, fx, { assignee: me }),
+    };
+  }
 
   // Each person's own objects: a period away and a second session to revoke.
   ids.ooo = {};
