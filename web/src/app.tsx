@@ -9,7 +9,7 @@ import { RequireSession, SessionProvider, useSession } from './session';
 import { Loading, useTitle } from './components/views';
 import { HomePage } from './pages/home';
 import { NotFoundPage } from './pages/notfound';
-import { PlaceholderPage } from './pages/placeholder';
+import { EventsProvider, useEvents } from './events';
 import { SignInPage } from './pages/signin';
 import { ResetPasswordPage } from './pages/resetpassword';
 import { ProfilePage } from './pages/profile';
@@ -21,6 +21,12 @@ import { CommunityNewPage } from './pages/communitynew';
 import { AdminUsersPage } from './pages/admin/users';
 import { AdminTokensPage } from './pages/admin/tokens';
 import { AdminAuditPage } from './pages/admin/audit';
+import { AdminChannelsPage } from './pages/admin/channels';
+import { InboxPage } from './pages/questions/inbox';
+import { QuestionPage } from './pages/questions/question';
+import { QuestionsSignedOut } from './pages/questions/signedout';
+import { AskPage } from './pages/public/ask';
+import { FollowPage } from './pages/public/follow';
 
 const NAV: ReadonlyArray<{ href: string; label: MessageKey }> = [
   { href: '/', label: 'nav.home' },
@@ -28,6 +34,14 @@ const NAV: ReadonlyArray<{ href: string; label: MessageKey }> = [
   { href: '/communities', label: 'nav.communities' },
   { href: '/people', label: 'nav.people' },
 ];
+
+/** /questions: the inbox for a signed-in person; what the section is, for a visitor. */
+function QuestionsEntry() {
+  const { status } = useSession();
+  if (status === 'signed-in') return <InboxPage key="mine" scope="mine" />;
+  if (status === 'loading') return <Loading />;
+  return <QuestionsSignedOut />;
+}
 
 /** /admin itself: the first admin section. */
 function AdminIndex() {
@@ -45,7 +59,11 @@ function Page({ match, path }: { match: Match; path: string }) {
     case 'resetPassword':
       return <ResetPasswordPage />;
     case 'questions':
-      return <PlaceholderPage section="questions" />;
+      return <QuestionsEntry />;
+    case 'questionsTriage':
+      return <RequireSession><InboxPage key="triage" scope="triage" /></RequireSession>;
+    case 'question':
+      return <RequireSession><QuestionPage key={id} id={id} /></RequireSession>;
     case 'me':
       return <RequireSession><ProfilePage /></RequireSession>;
     case 'people':
@@ -66,6 +84,12 @@ function Page({ match, path }: { match: Match; path: string }) {
       return <RequireSession><AdminTokensPage /></RequireSession>;
     case 'adminAudit':
       return <RequireSession><AdminAuditPage /></RequireSession>;
+    case 'adminChannels':
+      return <RequireSession><AdminChannelsPage /></RequireSession>;
+    case 'ask':
+      return <AskPage key={match.params.slug} slug={match.params.slug ?? ''} />;
+    case 'follow':
+      return <FollowPage key={match.params.token} token={match.params.token ?? ''} />;
     case 'notfound':
       return <NotFoundPage path={path} />;
   }
@@ -159,11 +183,53 @@ function Account({ signinCurrent }: { signinCurrent: boolean }) {
   );
 }
 
-function Shell() {
+/** The customer-facing pages (/ask, /follow): a simple header, no navigation, no account. */
+function PublicShell({ match, path }: { match: Match; path: string }) {
   const { t } = useI18n();
-  const { user } = useSession();
+  const rootRef = useRef<HTMLDivElement>(null);
+  useEffect(() => (rootRef.current ? interceptLinks(rootRef.current) : undefined), []);
+  return (
+    <div class="shell shell-public" ref={rootRef}>
+      <a class="skip-link" href="#main">
+        {t('app.skip')}
+      </a>
+      <header class="site-header">
+        <div class="bar">
+          <span class="brand">{t('app.name')}</span>
+          <p class="tagline">{t('public.tagline')}</p>
+          <div class="tools">
+            <LanguageSwitch />
+          </div>
+        </div>
+      </header>
+      <main id="main" class="main" tabIndex={-1}>
+        <ErrorBoundary key={path}>
+          <Page match={match} path={path} />
+        </ErrorBoundary>
+      </main>
+      <footer class="site-footer">
+        <p>{t('public.footer')}</p>
+      </footer>
+    </div>
+  );
+}
+
+function Root() {
   const path = usePath();
   const match = matchRoute(path);
+  const { status } = useSession();
+  if (match.route === 'ask' || match.route === 'follow') return <PublicShell match={match} path={path} />;
+  return (
+    <EventsProvider enabled={status === 'signed-in'}>
+      <Shell match={match} path={path} />
+    </EventsProvider>
+  );
+}
+
+function Shell({ match, path }: { match: Match; path: string }) {
+  const { t } = useI18n();
+  const { user } = useSession();
+  const { unseen } = useEvents();
   const rootRef = useRef<HTMLDivElement>(null);
   const mainRef = useRef<HTMLElement>(null);
   const firstRender = useRef(true);
@@ -207,6 +273,12 @@ function Shell() {
               <li key={item.href}>
                 <a href={item.href} aria-current={current(item.href)}>
                   {t(item.label)}
+                  {item.href === '/questions' && unseen > 0 && (
+                    <span class="nav-badge">
+                      <span aria-hidden="true">{unseen > 99 ? '99+' : unseen}</span>
+                      <span class="visually-hidden"> {t('nav.unseen', { count: unseen })}</span>
+                    </span>
+                  )}
                 </a>
               </li>
             ))}
@@ -247,7 +319,7 @@ export function App() {
   return (
     <I18nContext.Provider value={i18n}>
       <SessionProvider>
-        <Shell />
+        <Root />
       </SessionProvider>
     </I18nContext.Provider>
   );

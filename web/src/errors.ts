@@ -27,6 +27,12 @@ const CODES: Readonly<Record<string, MessageKey>> = {
   not_removed: 'error.notRemoved',
   own_account: 'error.ownAccount',
   too_many: 'error.tooMany',
+  already_claimed: 'error.alreadyClaimed',
+  not_claimed: 'error.notClaimed',
+  already_declined: 'error.alreadyDeclined',
+  invalid_state: 'error.invalidState',
+  question_not_found: 'error.questionNotFound',
+  not_api_channel: 'error.notApiChannel',
 };
 
 // The server's usual sentences for a field, and ours for them.

@@ -68,3 +68,32 @@ export function parseList(text: string): string[] {
   }
   return out;
 }
+
+/** "in 3 hours" / "5 minutes ago" ("dans 3 heures", "il y a 5 minutes") from a number of seconds. */
+export function formatRelative(seconds: number, lang: Lang): string {
+  const abs = Math.abs(seconds);
+  const rtf = new Intl.RelativeTimeFormat(LOCALES[lang], { numeric: 'auto' });
+  if (abs < 60) return rtf.format(Math.round(seconds), 'second');
+  if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86400 * 2) return rtf.format(Math.round(seconds / 3600), 'hour');
+  return rtf.format(Math.round(seconds / 86400), 'day');
+}
+
+/** A length of time: "2 h 05 min", "3 days", in the UI language. */
+export function formatDuration(seconds: number, lang: Lang): string {
+  const s = Math.max(0, Math.round(seconds));
+  const unit = (value: number, u: 'day' | 'hour' | 'minute') =>
+    new Intl.NumberFormat(LOCALES[lang], { style: 'unit', unit: u, unitDisplay: 'long' }).format(value);
+  if (s >= 86400 && s % 86400 === 0) return unit(s / 86400, 'day');
+  if (s >= 3600) {
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    return m ? `${unit(h, 'hour')} ${unit(m, 'minute')}` : unit(h, 'hour');
+  }
+  return unit(Math.max(1, Math.round(s / 60)), 'minute');
+}
+
+/** A number with its sign: "+20", "−30", "0". */
+export function formatSigned(n: number, lang: Lang): string {
+  return new Intl.NumberFormat(LOCALES[lang], { signDisplay: 'exceptZero' }).format(n);
+}

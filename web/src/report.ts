@@ -1,13 +1,14 @@
 // Uncaught errors and unhandled promise rejections go to POST /api/v1/client-errors, so
 // that they show in the server log. At most MAX_REPORTS per page load, never a secret: the
-// `token` of a reset link is cut from the reported address.
+// `token` of a reset link and a customer's follow link are cut from the reported address.
 const MAX_REPORTS = 5;
 let sent = 0;
 
 function pageUrl(): string {
   const url = new URL(window.location.href);
   if (url.searchParams.has('token')) url.searchParams.set('token', '[redacted]');
-  return url.pathname + url.search;
+  const path = url.pathname.replace(/^\/follow\/[^/]+/, '/follow/[redacted]');
+  return path + url.search;
 }
 
 function describe(value: unknown): { message: string; stack: string } {

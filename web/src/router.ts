@@ -8,6 +8,8 @@ export type Route =
   | 'signin'
   | 'resetPassword'
   | 'questions'
+  | 'questionsTriage'
+  | 'question'
   | 'me'
   | 'people'
   | 'person'
@@ -18,6 +20,9 @@ export type Route =
   | 'adminUsers'
   | 'adminTokens'
   | 'adminAudit'
+  | 'adminChannels'
+  | 'ask'
+  | 'follow'
   | 'notfound';
 
 export interface Match {
@@ -26,13 +31,16 @@ export interface Match {
   params: Readonly<Record<string, string>>;
 }
 
-// Matched in order, so '/communities/new' comes before '/communities/:id'. A `:name`
-// segment matches a positive integer id only: anything else is the not-found view.
+// Matched in order, so '/communities/new' comes before '/communities/:id'. An `:id` segment
+// matches a positive integer only; `:slug` and `:token` a URL-safe word (letters, digits,
+// dash, underscore). Anything else is the not-found view.
 const ROUTES: ReadonlyArray<readonly [string, Route]> = [
   ['/', 'home'],
   ['/signin', 'signin'],
   ['/reset-password', 'resetPassword'],
   ['/questions', 'questions'],
+  ['/questions/triage', 'questionsTriage'],
+  ['/questions/:id', 'question'],
   ['/me', 'me'],
   ['/people', 'people'],
   ['/people/:id', 'person'],
@@ -43,9 +51,13 @@ const ROUTES: ReadonlyArray<readonly [string, Route]> = [
   ['/admin/users', 'adminUsers'],
   ['/admin/tokens', 'adminTokens'],
   ['/admin/audit', 'adminAudit'],
+  ['/admin/channels', 'adminChannels'],
+  ['/ask/:slug', 'ask'],
+  ['/follow/:token', 'follow'],
 ];
 
 const ID_SEGMENT = /^[1-9][0-9]{0,17}$/;
+const WORD_SEGMENT = /^[A-Za-z0-9_-]{1,200}$/;
 
 const CHANGE_EVENT = 'relais:navigate';
 
@@ -65,7 +77,8 @@ export function matchRoute(path: string): Match {
       const part = parts[i]!;
       const segment = segments[i]!;
       if (part.startsWith(':')) {
-        if (ID_SEGMENT.test(segment)) params[part.slice(1)] = segment;
+        const name = part.slice(1);
+        if ((name === 'id' ? ID_SEGMENT : WORD_SEGMENT).test(segment)) params[name] = segment;
         else ok = false;
       } else if (part !== segment) {
         ok = false;

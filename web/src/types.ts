@@ -190,3 +190,195 @@ export interface ResetLink {
   token: string;
   expires_at: string;
 }
+
+// --- External questions (docs/questions.md) ---------------------------------------------------
+
+export type QuestionStatus =
+  | 'triage'
+  | 'routing'
+  | 'assigned'
+  | 'claimed'
+  | 'waiting_customer'
+  | 'escalated'
+  | 'refused'
+  | 'answered'
+  | 'closed';
+
+export interface PersonRef {
+  id: number;
+  display_name: string;
+}
+
+/** Managers and admins see who the customer is; everyone else sees a pseudonym only. */
+export interface Customer {
+  pseudonym?: string;
+  name?: string;
+  email?: string;
+  external_ref?: string;
+}
+
+export interface QuestionListItem {
+  id: number;
+  title: string;
+  status: QuestionStatus;
+  language?: string;
+  tags?: string[];
+  community?: { id: number; name: string; slug?: string } | null;
+  channel?: { id: number; name: string; kind?: ChannelKind } | null;
+  customer?: Customer;
+  assignee?: PersonRef | null;
+  claimed_by?: PersonRef | null;
+  sla_due_at?: string | null;
+  sla_remaining_seconds?: number | null;
+  escalation_level?: number;
+  crisis?: boolean;
+  triage_reason?: string;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface QuestionMessage {
+  id: number;
+  author: 'customer' | 'expert' | 'system';
+  author_user?: PersonRef | null;
+  body: string;
+  created_at: string;
+}
+
+export interface RoutingParts {
+  expertise?: number;
+  language?: number;
+  availability?: number;
+  load?: number;
+  [part: string]: number | undefined;
+}
+
+export interface RoutingDecision {
+  user: PersonRef;
+  rank: number;
+  score: number;
+  parts: RoutingParts;
+  created_at: string;
+}
+
+export interface TimelineEvent {
+  id: number;
+  kind: string;
+  actor: PersonRef | null;
+  details: Record<string, unknown>;
+  at: string;
+}
+
+export interface QuestionCan {
+  claim: boolean;
+  unclaim: boolean;
+  decline: boolean;
+  assign: boolean;
+  message: boolean;
+}
+
+export interface QuestionDetail extends QuestionListItem {
+  body: string;
+  url?: string;
+  topic?: string;
+  primary_expert: PersonRef | null;
+  backup_expert: PersonRef | null;
+  messages: QuestionMessage[];
+  routing: RoutingDecision[];
+  timeline: TimelineEvent[];
+  can: QuestionCan;
+}
+
+export interface QuestionComment {
+  id: number;
+  author: PersonRef | null;
+  body: string;
+  mentions: Array<PersonRef | number>;
+  created_at: string;
+}
+
+export interface Notification {
+  id: number;
+  kind: string;
+  question_id: number | null;
+  actor_user_id: number | null;
+  data: Record<string, unknown>;
+  created_at: string;
+}
+
+export type ChannelKind = 'api' | 'web_form' | 'email';
+export type ChannelStatus = 'active' | 'disabled';
+
+export interface Channel {
+  id: number;
+  kind: ChannelKind;
+  name: string;
+  slug: string;
+  community_id: number;
+  community_name: string;
+  language: string;
+  sla_seconds: number;
+  owner_user_id: number;
+  status: ChannelStatus;
+  created_at: string;
+}
+
+export interface NewChannel extends Channel {
+  secret?: string;
+}
+
+export interface Delivery {
+  id: number;
+  webhook_id: string;
+  received_at: string;
+  status: number;
+  error_code: string;
+  question_id: number | null;
+  ip?: string;
+}
+
+export type RuleAction = 'answer' | 'escalate' | 'refuse';
+export const RULE_ACTIONS: readonly RuleAction[] = ['answer', 'escalate', 'refuse'];
+
+export interface PerimeterRule {
+  id?: number;
+  position?: number;
+  name: string;
+  tags: string[];
+  keywords: string[];
+  languages: string[];
+  action: RuleAction;
+  owner_user_id?: number | null;
+  canned_reply: string;
+  topic: string;
+}
+
+export interface CrisisTopic {
+  topic: string;
+  reason: string;
+  since?: string;
+  set_by?: number | null;
+}
+
+export interface RulesAnswer {
+  rules: PerimeterRule[];
+  crisis: CrisisTopic[];
+}
+
+export type CustomerStatus = 'received' | 'in_progress' | 'waiting_for_you' | 'answered' | 'closed' | 'declined';
+
+export interface FollowAnswer {
+  question: { title: string; body: string; language: string; status: CustomerStatus; created_at: string };
+  messages: Array<{ id: number; author: 'customer' | 'company'; body: string; created_at: string }>;
+}
+
+/** A list answer: the API's pages have `items`; tolerate a bare array or a named list. */
+export function listOf<T>(answer: unknown, name?: string): T[] {
+  if (Array.isArray(answer)) return answer as T[];
+  if (answer && typeof answer === 'object') {
+    const o = answer as Record<string, unknown>;
+    if (Array.isArray(o.items)) return o.items as T[];
+    if (name && Array.isArray(o[name])) return o[name] as T[];
+  }
+  return [];
+}

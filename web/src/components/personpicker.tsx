@@ -16,6 +16,7 @@ export function PersonPicker({
   actionLabel,
   onPick,
   exclude,
+  error: fieldError,
 }: {
   id: string;
   label: string;
@@ -27,6 +28,8 @@ export function PersonPicker({
   onPick: (person: Person) => void;
   /** People not to offer (already members...). */
   exclude?: ReadonlySet<number>;
+  /** A problem with the choice, said next to the search box (a form's field error). */
+  error?: string | undefined;
 }) {
   const { t } = useI18n();
   const [q, setQ] = useState('');
@@ -77,13 +80,13 @@ export function PersonPicker({
   };
 
   const shown = results?.filter((p) => !exclude?.has(p.id)) ?? null;
-  const hintId = hint ? `${id}-hint` : undefined;
+  const describedBy = [hint ? `${id}-hint` : '', fieldError ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
 
   return (
     <div class="picker">
       <label for={id}>{label}</label>
       {hint && (
-        <p id={hintId} class="field-hint">
+        <p id={`${id}-hint`} class="field-hint">
           {hint}
         </p>
       )}
@@ -93,7 +96,8 @@ export function PersonPicker({
           type="search"
           value={q}
           autoComplete="off"
-          aria-describedby={hintId}
+          aria-invalid={fieldError ? 'true' : undefined}
+          aria-describedby={describedBy}
           onInput={(e) => onInput(e.currentTarget.value)}
           onKeyDown={(e) => {
             if (e.key === 'Enter') {
@@ -106,6 +110,11 @@ export function PersonPicker({
           {t('picker.search')}
         </button>
       </div>
+      {fieldError && (
+        <p id={`${id}-error`} class="field-error">
+          {fieldError}
+        </p>
+      )}
       <p class="picker-status" role="status">
         {busy
           ? t('common.loading')

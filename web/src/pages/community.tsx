@@ -11,10 +11,12 @@ import { Status } from '../components/forms';
 import { PersonPicker } from '../components/personpicker';
 import { LoadError, Loading, gateView, useTitle } from '../components/views';
 import { joinLabel, membershipText } from './communities';
+import { RulesSection } from './rules';
 
 /** /communities/:id: a community, one's membership, its members; managers manage them here. */
 export function CommunityPage({ id }: { id: string }) {
   const { t } = useI18n();
+  const { user } = useSession();
   const community = useApi<CommunityDetail>(`/communities/${id}`);
   const members = usePagedList<Member>(`/communities/${id}/members?limit=50`);
   // What just happened, said where it happened (one's membership, the manager tools, the members).
@@ -134,6 +136,8 @@ export function CommunityPage({ id }: { id: string }) {
               onChange={changed('manage')}
             />
           )}
+
+          {(c.manages || user?.role === 'admin') && <RulesSection communityId={id} />}
 
           <section aria-labelledby="members-heading">
             <h2 id="members-heading">{t('community.members')}</h2>

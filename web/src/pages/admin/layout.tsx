@@ -5,6 +5,7 @@ import { usePath } from '../../router';
 const SECTIONS: ReadonlyArray<{ href: string; label: MessageKey }> = [
   { href: '/admin/users', label: 'admin.users' },
   { href: '/admin/tokens', label: 'admin.tokens' },
+  { href: '/admin/channels', label: 'admin.channels' },
   { href: '/admin/audit', label: 'admin.audit' },
 ];
 
