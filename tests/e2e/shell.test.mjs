@@ -159,7 +159,7 @@ test('navigation links switch pages without reloading and update the URL', { ski
   await nav.getByRole('link', { name: 'Questions', exact: true }).click();
   await waitForHeading(page, 'Questions');
   assert.equal(new URL(page.url()).pathname, '/questions');
-  assert.ok(await page.getByText('This feature is coming soon.').isVisible());
+  assert.ok(await page.getByText('Sign in to see the questions routed to you.').isVisible());
   assert.equal(await nav.getByRole('link', { name: 'Questions', exact: true }).getAttribute('aria-current'), 'page');
   assert.equal(await nav.getByRole('link', { name: 'Home', exact: true }).getAttribute('aria-current'), null);
   assert.equal(await page.title(), 'Questions — Relais');
@@ -202,10 +202,10 @@ test('the language switch changes to French, sets <html lang> and survives a rel
   const { page, problems } = await openPage(t);
   await page.goto(url('/questions'));
   await waitForHeading(page, 'Questions');
-  assert.ok(await page.getByText('This feature is coming soon.').isVisible());
+  assert.ok(await page.getByText('Sign in to see the questions routed to you.').isVisible());
 
   await page.getByLabel('Language').selectOption({ label: 'Français' });
-  await page.getByText('Cette fonctionnalité arrive bientôt.').waitFor();
+  await page.getByText('Connectez-vous pour voir les questions qui vous sont transmises.').waitFor();
   await waitForHeading(page, 'Questions');
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
   const nav = mainNav(page, 'Navigation principale');
@@ -216,12 +216,12 @@ test('the language switch changes to French, sets <html lang> and survives a rel
   assert.equal(await page.title(), 'Questions — Relais');
 
   await page.reload();
-  await page.getByText('Cette fonctionnalité arrive bientôt.').waitFor();
+  await page.getByText('Connectez-vous pour voir les questions qui vous sont transmises.').waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
   assert.equal(await page.getByLabel('Langue').inputValue(), 'fr');
 
   await page.getByLabel('Langue').selectOption({ label: 'English' });
-  await page.getByText('This feature is coming soon.').waitFor();
+  await page.getByText('Sign in to see the questions routed to you.').waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
   assert.deepEqual(problems, []);
 });
