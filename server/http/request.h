@@ -1,12 +1,11 @@
 /* One HTTP request in flight: its arena, parsed parts, and the ways to answer it.
  *
- * Lifetime: created when evhttp hands us a complete request, freed when it has been answered
+ * Lifetime: created when the server (server.c) has read a complete request, freed when it has been answered
  * and no asynchronous work still refers to it. If the client goes away first, `gone` is set
  * and the answer is dropped; handlers check nothing themselves, they just answer. */
 #ifndef RELAIS_HTTP_REQUEST_H
 #define RELAIS_HTTP_REQUEST_H
 
-#include <event2/http.h>
 #include <jansson.h>
 
 #include "core/arena.h"
@@ -15,6 +14,8 @@
 
 struct worker;
 struct http_conn;
+struct http_field;
+struct http_out_header;
 
 /* Who is calling, once the gate has authenticated the request (zeroes otherwise). */
 struct principal {
@@ -30,9 +31,24 @@ struct principal {
 enum { SCOPE_READ = 1, SCOPE_QUESTIONS_WRITE = 2, SCOPE_ADMIN = 4 };
 
 struct http_req {
-	struct evhttp_request *ev; /* NULL once answered or once the client is gone */
+	struct http_req *next_spare; /* the server's free list */
 	struct worker *worker;
-	struct http_conn *conn;
+	struct http_conn *conn; /* NULL once answered or once the client is gone */
+	/* The request as read: fields and body point into the connection's input buffer,
+	 * which stays put until the request is answered (or is handed to the request when
+	 * the client goes away first: `own_buffer`). */
+	const struct http_field *fields;
+	int nfields;
+	const char *body;
+	size_t body_len;
+	void *own_buffer;
+	int minor;       /* HTTP/1.minor */
+	bool keep_alive; /* the client's wish; the answer may still close */
+	bool close;      /* answer with Connection: close, then close */
+	/* The answer's own headers, besides the common ones (arena). */
+	struct http_out_header *out_headers;
+	const char *content_type;
+	bool has_cache_control;
 	int method;
 	const char *path; /* decoded path, without the query */
 	const char *query;
