@@ -74,7 +74,9 @@ struct http_conn {
 	size_t received;        /* bytes a stream's client sent after its request */
 	int64_t header_deadline_ms, idle_deadline_ms, write_deadline_ms, linger_deadline_ms;
 	int64_t write_timeout_ms;
-	bool over_cap, close_after, read_eof, dead, chunked;
+	bool over_cap, close_after, dead, chunked;
+	bool read_eof; /* the client has finished sending (what is buffered is still served) */
+	bool closing;  /* an answer said Connection: close: no further request is served */
 	int busy; /* inside process_input: pipelined requests are picked up by its loop */
 	char peer[INET6_ADDRSTRLEN];
 };
@@ -171,12 +173,12 @@ static void buf_release(struct http_conn *c)
 /* Moves what is not consumed to the start of the buffer (no request points into it). */
 static void buf_compact(struct http_conn *c)
 {
-	if (c->in_off == 0)
-		return;
 	if (c->in_off == c->in_len) {
 		buf_release(c);
 		return;
 	}
+	if (c->in_off == 0)
+		return;
 	memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
 	c->in_len -= c->in_off;
 	c->in_off = 0;
@@ -355,6 +357,10 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 
+	if (c->read_eof) { /* woken up to serve what is buffered, then close */
+		conn_process(c);
+		return;
+	}
 	/* Room to read. While a request is being handled its fields point into the buffer:
 	 * read only into what is free (pipelined requests), never moving it. */
 	const struct config *cfg = c->server->worker->cfg;
@@ -372,7 +378,10 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t n = recv(fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-			if (c->in_len == c->in_off)
+			/* Woken up for pipelined requests already buffered (conn_request_done). */
+			if (!c->current && c->in_len > c->in_off)
+				conn_process(c);
+			else if (c->in_len == c->in_off)
 				buf_release(c);
 			return;
 		}
@@ -399,7 +408,7 @@ static void conn_process(struct http_conn *c)
 	struct http_server *s = c->server;
 	const struct config *cfg = s->worker->cfg;
 	c->busy++;
-	while (!c->dead && c->state == C_READ && !(c->current && c->dispatched)) {
+	while (!c->dead && c->state == C_READ && !c->closing && !(c->current && c->dispatched)) {
 		size_t avail = c->in_len - c->in_off;
 		if (!c->current) {
 			if (avail == 0)
@@ -430,7 +439,6 @@ static void conn_process(struct http_conn *c)
 				req->body_len = (size_t)h.content_length;
 				req->close = true;
 				c->body_len = 0;
-				c->read_eof = true; /* nothing more is read from this connection */
 				c->dispatched = true;
 				dispatch(s, req);
 				continue;
@@ -455,7 +463,7 @@ static void conn_process(struct http_conn *c)
 	c->busy--;
 	if (!c->dead && c->state == C_READ && !c->current) {
 		buf_compact(c);
-		if (c->read_eof)
+		if (c->closing || c->read_eof)
 			conn_start_close(c);
 	}
 }
@@ -474,21 +482,20 @@ static void conn_request_done(struct http_conn *c, struct http_req *req)
 	int64_t now = now_ms();
 	c->header_deadline_ms = now + cfg->header_timeout_ms;
 	c->idle_deadline_ms = now + cfg->keepalive_timeout_ms;
-	if (req->close || c->read_eof || c->close_after) {
-		c->close_after = false;
-		if (c->busy)
-			c->read_eof = true; /* conn_process closes once out of its loop */
-		else
-			conn_start_close(c);
+	if (req->close)
+		c->closing = true;
+	if (c->busy)
+		return; /* conn_process goes on with pipelined requests, or closes */
+	if (c->closing) {
+		conn_start_close(c);
 		return;
 	}
-	if (!c->busy) {
-		/* Answered later (database): pick up pipelined requests on the next iteration. */
-		buf_compact(c);
+	/* Answered later (database): pick up pipelined requests on the next iteration. */
+	buf_compact(c);
+	if (!c->read_eof)
 		rev_enable(c, true);
-		if (c->in && c->in_len > c->in_off)
-			event_active(&c->rev, EV_READ, 1);
-	}
+	if (c->read_eof || (c->in && c->in_len > c->in_off))
+		event_active(&c->rev, EV_READ, 1);
 }
 
 static void accept_cb(evutil_socket_t lfd, short what, void *arg);
@@ -934,10 +941,7 @@ void http_after_reply(struct http_req *req)
 			/* The stream goes on without the request: its bytes are consumed. */
 			c->current = NULL;
 			c->dispatched = false;
-			if (!c->busy)
-				buf_release(c);
-			else
-				c->in_off = c->in_len;
+			buf_release(c); /* nothing points into it any more */
 			rev_enable(c, true);
 		} else {
 			conn_request_done(c, req);
@@ -1149,7 +1153,6 @@ static void request_error(struct http_conn *c, long rc)
 	req->method = HTTP_GET;
 	req->minor = 1;
 	req->close = true;
-	c->read_eof = true; /* nothing more is read */
 	c->head_len = c->in_len - c->in_off;
 	c->body_len = 0;
 	c->dispatched = true;
