@@ -924,9 +924,8 @@ static void access_log(struct http_req *req, int64_t elapsed_us)
 	                               req->client_ip));
 }
 
-/* Everything common to every answer: headers, metrics, log, and the connection's next
- * deadline. Called once per request, just before the evhttp reply. */
-
+/* Everything common to every answer once it is written: metrics, log, and the connection's
+ * next request. */
 void http_after_reply(struct http_req *req)
 {
 	int64_t elapsed = now_us() - req->start_us;
