@@ -7,8 +7,8 @@
 #include "http/request.h"
 
 /* One policy for every response: the web app needs nothing looser. */
-#define HTTP_CSP                                                                                            \
-	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
+#define HTTP_CSP                                                                                                       \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "          \
 	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 
 /* A header the answer carries besides the common ones (http_set_header). */

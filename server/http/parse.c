@@ -27,9 +27,9 @@ int http_parse_method(const char *s, size_t n)
 	static const struct {
 		const char *name;
 		int bit;
-	} methods[] = {{"GET", HTTP_GET},         {"POST", HTTP_POST},     {"HEAD", HTTP_HEAD},
-	               {"PUT", HTTP_PUT},         {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
-	               {"PATCH", HTTP_PATCH},     {"TRACE", HTTP_TRACE},   {"CONNECT", HTTP_CONNECT}};
+	} methods[] = {{"GET", HTTP_GET},     {"POST", HTTP_POST},     {"HEAD", HTTP_HEAD},
+	               {"PUT", HTTP_PUT},     {"DELETE", HTTP_DELETE}, {"OPTIONS", HTTP_OPTIONS},
+	               {"PATCH", HTTP_PATCH}, {"TRACE", HTTP_TRACE},   {"CONNECT", HTTP_CONNECT}};
 	for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
 		if (strlen(methods[i].name) == n && !memcmp(methods[i].name, s, n))
 			return methods[i].bit;

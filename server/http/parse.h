@@ -16,11 +16,11 @@ struct http_field {
 };
 
 struct http_head {
-	int method;         /* HTTP_GET... (router.h) */
-	char *target;       /* NUL-terminated, starts with '/' */
-	int minor;          /* 0 or 1: HTTP/1.x */
+	int method;             /* HTTP_GET... (router.h) */
+	char *target;           /* NUL-terminated, starts with '/' */
+	int minor;              /* 0 or 1: HTTP/1.x */
 	int64_t content_length; /* -1 when absent */
-	bool keep_alive;    /* after the version's default and Connection */
+	bool keep_alive;        /* after the version's default and Connection */
 	bool expect_continue;
 	struct http_field *fields; /* caller's array */
 	int nfields, max_fields;

@@ -85,8 +85,7 @@ void http_reply_json(struct http_req *req, int status, json_t *body)
 	free(text);
 }
 
-void http_reply_error(struct http_req *req, int status, const char *code, const char *message,
-                      const char *field)
+void http_reply_error(struct http_req *req, int status, const char *code, const char *message, const char *field)
 {
 	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
 	if (field)
@@ -94,8 +93,8 @@ void http_reply_error(struct http_req *req, int status, const char *code, const 
 	http_reply_json(req, status, json_pack("{s:o}", "error", err));
 }
 
-void http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *data,
-                      size_t len, bool static_data)
+void http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *data, size_t len,
+                      bool static_data)
 {
 	if (content_type)
 		http_set_header(req, "Content-Type", content_type);
@@ -117,7 +116,8 @@ void http_reply_db_error(struct http_req *req, const struct db_result *result)
 		return;
 	case DB_TIMEOUT:
 		http_set_header(req, "Retry-After", "2");
-		http_reply_error(req, 503, "database_timeout", "The database did not answer in time; retry shortly.", NULL);
+		http_reply_error(req, 503, "database_timeout", "The database did not answer in time; retry shortly.",
+		                 NULL);
 		return;
 	default:
 		log_fields(LOG_ERROR, json_pack("{s:s, s:s, s:s, s:s, s:s}", "msg", "database error", "route",

@@ -19,11 +19,11 @@ struct http_out_header;
 
 /* Who is calling, once the gate has authenticated the request (zeroes otherwise). */
 struct principal {
-	int64_t user_id;    /* a person (session), or 0 */
-	int64_t token_id;   /* an API token, or 0 */
+	int64_t user_id;  /* a person (session), or 0 */
+	int64_t token_id; /* an API token, or 0 */
 	int64_t session_id;
-	const char *role;   /* "admin", "comms", "employee"; NULL for tokens */
-	unsigned scopes;    /* API tokens: SCOPE_* bits */
+	const char *role; /* "admin", "comms", "employee"; NULL for tokens */
+	unsigned scopes;  /* API tokens: SCOPE_* bits */
 	const char *csrf_token;
 	const char *email, *display_name;
 };
@@ -65,7 +65,7 @@ struct http_req {
 	size_t bytes_out;
 	int pending; /* asynchronous operations that will call back with this request */
 	bool answered, gone;
-	bool page; /* an HTML page, also when answered 304: it gets the page headers */
+	bool page;          /* an HTML page, also when answered 304: it gets the page headers */
 	struct arena arena; /* last: request structs are reused, and only what precedes it is cleared */
 };
 
@@ -85,11 +85,10 @@ void http_set_header(struct http_req *req, const char *name, const char *value);
 /* Answers with `body` (stolen), serialised as JSON. */
 void http_reply_json(struct http_req *req, int status, json_t *body);
 /* Answers {"error":{"code","message","field"?}}. */
-void http_reply_error(struct http_req *req, int status, const char *code, const char *message,
-                      const char *field);
+void http_reply_error(struct http_req *req, int status, const char *code, const char *message, const char *field);
 /* Answers raw bytes (copied unless static_data: then they must outlive the reply). */
-void http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *data,
-                      size_t len, bool static_data);
+void http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *data, size_t len,
+                      bool static_data);
 void http_reply_empty(struct http_req *req, int status);
 /* Maps a failed database result to 503 database_unavailable / 504 / 500. */
 void http_reply_db_error(struct http_req *req, const struct db_result *result);

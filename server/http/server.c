@@ -8,13 +8,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sodium.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,13 +71,13 @@ struct http_conn {
 	struct evbuffer *out;      /* what the kernel has not taken yet */
 	struct http_req *current;
 	struct http_stream *stream;
-	size_t received;        /* bytes a stream's client sent after its request */
+	size_t received; /* bytes a stream's client sent after its request */
 	int64_t header_deadline_ms, idle_deadline_ms, write_deadline_ms, linger_deadline_ms;
 	int64_t write_timeout_ms;
 	bool over_cap, close_after, dead, chunked;
 	bool read_eof; /* the client has finished sending (what is buffered is still served) */
 	bool closing;  /* an answer said Connection: close: no further request is served */
-	int busy; /* inside process_input: pipelined requests are picked up by its loop */
+	int busy;      /* inside process_input: pipelined requests are picked up by its loop */
 	char peer[INET6_ADDRSTRLEN];
 };
 
@@ -275,8 +275,8 @@ static bool conn_write(struct http_conn *c, struct iovec *iov, int n, bool last_
 	if (!c->wev_on) {
 		c->wev_on = true;
 		event_add(&c->wev, NULL);
-		c->write_deadline_ms =
-		    now_ms() + (c->state == C_STREAM ? c->write_timeout_ms : c->server->worker->cfg->keepalive_timeout_ms);
+		c->write_deadline_ms = now_ms() + (c->state == C_STREAM ? c->write_timeout_ms
+		                                                        : c->server->worker->cfg->keepalive_timeout_ms);
 	}
 	return true;
 }
@@ -294,8 +294,8 @@ static void write_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (n > 0)
-		c->write_deadline_ms =
-		    now_ms() + (c->state == C_STREAM ? c->write_timeout_ms : c->server->worker->cfg->keepalive_timeout_ms);
+		c->write_deadline_ms = now_ms() + (c->state == C_STREAM ? c->write_timeout_ms
+		                                                        : c->server->worker->cfg->keepalive_timeout_ms);
 	if (evbuffer_get_length(c->out))
 		return;
 	c->wev_on = false;
@@ -414,7 +414,8 @@ static void conn_process(struct http_conn *c)
 			if (avail == 0)
 				break;
 			struct http_head h = {.fields = s->fields, .max_fields = MAX_FIELDS};
-			long rc = http_parse_head(c->in + c->in_off, avail, (size_t)cfg->max_header_size, &c->scanned, &h);
+			long rc =
+			    http_parse_head(c->in + c->in_off, avail, (size_t)cfg->max_header_size, &c->scanned, &h);
 			if (rc == HTTP_PARSE_MORE)
 				break;
 			if (rc < 0) {
@@ -432,8 +433,10 @@ static void conn_process(struct http_conn *c)
 			if (req->path && h.content_length > 0) {
 				struct route_params params;
 				int allowed = 0;
-				int index = router_match(s->routes, s->nroutes, req->method, req->path, &params, &allowed);
-				limit = index >= 0 && s->routes[index].body_limit ? s->routes[index].body_limit : cfg->max_body_size;
+				int index =
+				    router_match(s->routes, s->nroutes, req->method, req->path, &params, &allowed);
+				limit = index >= 0 && s->routes[index].body_limit ? s->routes[index].body_limit
+				                                                  : cfg->max_body_size;
 			}
 			if (h.content_length > limit) {
 				req->body_len = (size_t)h.content_length;
@@ -603,40 +606,74 @@ bool http_server_drained(const struct http_server *s)
 static const char *reason_phrase(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 303: return "See Other";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 411: return "Length Required";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 423: return "Locked";
-	case 428: return "Precondition Required";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
+	case 100:
+		return "Continue";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 303:
+		return "See Other";
+	case 304:
+		return "Not Modified";
+	case 307:
+		return "Temporary Redirect";
+	case 308:
+		return "Permanent Redirect";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 410:
+		return "Gone";
+	case 411:
+		return "Length Required";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 423:
+		return "Locked";
+	case 428:
+		return "Precondition Required";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
 	}
 }
 
@@ -917,11 +954,11 @@ static void access_log(struct http_req *req, int64_t elapsed_us)
 	const struct config *cfg = req->worker->cfg;
 	if (!cfg->access_log || !log_enabled(LOG_INFO))
 		return;
-	log_fields(LOG_INFO, json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:s, s:s}", "msg", "request", "method",
-	                               router_method_name(req->method), "path", req->path ? req->path : "",
-	                               "status", req->status, "ms", (double)elapsed_us / 1000.0, "bytes",
-	                               (json_int_t)req->bytes_out, "request_id", req->request_id, "ip",
-	                               req->client_ip));
+	log_fields(LOG_INFO,
+	           json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:s, s:s}", "msg", "request", "method",
+	                     router_method_name(req->method), "path", req->path ? req->path : "", "status", req->status,
+	                     "ms", (double)elapsed_us / 1000.0, "bytes", (json_int_t)req->bytes_out, "request_id",
+	                     req->request_id, "ip", req->client_ip));
 }
 
 /* Everything common to every answer once it is written: metrics, log, and the connection's
@@ -1009,7 +1046,8 @@ static bool is_json_content_type(const char *ct)
 static bool parse_json_body(struct http_req *req)
 {
 	if (!is_json_content_type(http_header(req, "Content-Type"))) {
-		http_reply_error(req, 415, "unsupported_media_type", "The request body must be application/json.", NULL);
+		http_reply_error(req, 415, "unsupported_media_type", "The request body must be application/json.",
+		                 NULL);
 		return false;
 	}
 	size_t len = 0;
@@ -1185,7 +1223,8 @@ static void dispatch(struct http_server *s, struct http_req *req)
 	if (req->conn && req->conn->over_cap) {
 		http_set_header(req, "Retry-After", "1");
 		http_set_header(req, "Connection", "close");
-		http_reply_error(req, 503, "overloaded", "The server has too many open connections; retry shortly.", NULL);
+		http_reply_error(req, 503, "overloaded", "The server has too many open connections; retry shortly.",
+		                 NULL);
 		return;
 	}
 	if (s->worker->stop_deadline_ms)
@@ -1260,7 +1299,6 @@ void http_run_handler(struct http_req *req)
 		return;
 	req->route->handler(req);
 }
-
 
 /* --- setup -------------------------------------------------------------------------------- */
 

@@ -56,7 +56,8 @@ static void parses_a_simple_get(void **state)
 static void reads_length_connection_and_expect(void **state)
 {
 	struct http_head h;
-	assert_true(parse("POST /x HTTP/1.1\r\nContent-Length: 12\r\nConnection: Close\r\nExpect: 100-continue\r\n\r\n", &h) > 0);
+	assert_true(parse("POST /x HTTP/1.1\r\nContent-Length: 12\r\nConnection: Close\r\nExpect: 100-continue\r\n\r\n",
+	                  &h) > 0);
 	assert_int_equal(h.method, HTTP_POST);
 	assert_int_equal(h.content_length, 12);
 	assert_false(h.keep_alive);
@@ -69,7 +70,8 @@ static void reads_length_connection_and_expect(void **state)
 	assert_false(h.keep_alive);
 	/* The same length twice is fine, two lengths are not. */
 	assert_true(parse("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", &h) > 0);
-	assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", &h), HTTP_PARSE_BAD);
+	assert_int_equal(parse("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", &h),
+	                 HTTP_PARSE_BAD);
 	/* Bare LF line endings are tolerated. */
 	assert_true(parse("GET / HTTP/1.1\nHost: x\n\n", &h) > 0);
 	assert_string_equal(field(&h, "Host"), "x");
@@ -124,8 +126,8 @@ static void refuses_what_it_does_not_serve(void **state)
 	static const struct {
 		const char *name;
 		int bit;
-	} methods[] = {{"GET", HTTP_GET},       {"HEAD", HTTP_HEAD},       {"POST", HTTP_POST},
-	               {"PUT", HTTP_PUT},       {"PATCH", HTTP_PATCH},     {"DELETE", HTTP_DELETE},
+	} methods[] = {{"GET", HTTP_GET},         {"HEAD", HTTP_HEAD},   {"POST", HTTP_POST},
+	               {"PUT", HTTP_PUT},         {"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE},
 	               {"OPTIONS", HTTP_OPTIONS}, {"TRACE", HTTP_TRACE}, {"CONNECT", HTTP_CONNECT}};
 	for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
 		char line[64];
