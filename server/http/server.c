@@ -975,6 +975,9 @@ void http_after_reply(struct http_req *req)
 	if (c) {
 		if (c->state == C_STREAM) {
 			/* The stream goes on without the request: its bytes are consumed. */
+			/* Bytes the client sent after its request count as sent on the stream. */
+			size_t used = c->in_off + c->head_len + c->body_len;
+			c->received += c->in_len > used ? c->in_len - used : 0;
 			c->current = NULL;
 			c->dispatched = false;
 			buf_release(c); /* nothing points into it any more */
