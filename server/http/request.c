@@ -1,6 +1,6 @@
 #include "http/request.h"
 
-#include <event2/buffer.h>
+#include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +16,7 @@ const char *http_param(struct http_req *req, const char *name)
 	for (int i = 0; i < req->params.count; i++) {
 		if (req->params.name_lens[i] != n || strncmp(req->params.names[i], name, n) != 0)
 			continue;
-		char *raw = arena_strndup(&req->arena, req->params.values[i], req->params.value_lens[i]);
-		size_t len = 0;
-		char *decoded = evhttp_uridecode(raw, 0, &len);
-		const char *out = decoded && strlen(decoded) == len ? arena_strdup(&req->arena, decoded) : NULL;
-		free(decoded);
-		return out;
+		return http_percent_decode(&req->arena, req->params.values[i], req->params.value_lens[i]);
 	}
 	return NULL;
 }
@@ -37,21 +32,6 @@ const char *http_query(struct http_req *req, const char *name)
 	const char *out = v ? arena_strdup(&req->arena, v) : NULL;
 	evhttp_clear_headers(&q);
 	return out;
-}
-
-const char *http_header(struct http_req *req, const char *name)
-{
-	return req->ev ? evhttp_find_header(evhttp_request_get_input_headers(req->ev), name) : NULL;
-}
-
-const void *http_raw_body(struct http_req *req, size_t *len)
-{
-	*len = 0;
-	if (!req->ev)
-		return NULL;
-	struct evbuffer *in = evhttp_request_get_input_buffer(req->ev);
-	*len = evbuffer_get_length(in);
-	return *len ? (const void *)evbuffer_pullup(in, -1) : (const void *)"";
 }
 
 const char *http_cookie(struct http_req *req, const char *name)
@@ -75,45 +55,37 @@ const char *http_method_label(const struct http_req *req)
 	return router_method_name(req->method);
 }
 
-void http_set_header(struct http_req *req, const char *name, const char *value)
-{
-	if (req->ev)
-		evhttp_add_header(evhttp_request_get_output_headers(req->ev), name, value);
-}
-
 /* Sends `body` (may be NULL) and runs the common end-of-request work. */
-static void send_reply(struct http_req *req, int status, struct evbuffer *body)
+static void send_reply(struct http_req *req, int status, const void *body, size_t len, bool static_body)
 {
 	if (req->answered)
 		return;
-	if (!req->ev) {
+	if (!req->conn) {
 		/* The client is gone: nothing to send, but the request still ends here. */
 		req->status = status;
 		http_after_reply(req);
 		return;
 	}
-	http_finish_headers(req, status);
-	req->bytes_out = body ? evbuffer_get_length(body) : 0;
-	evhttp_send_reply(req->ev, status, NULL, body);
+	http_send(req, status, body, len, static_body);
 	http_after_reply(req);
 }
 
 void http_reply_json(struct http_req *req, int status, json_t *body)
 {
-	struct evbuffer *buf = evbuffer_new();
-	char *text = json_dumps(body, JSON_COMPACT);
+	/* One buffer, the newline included: no copy when the kernel takes it all at once. */
+	size_t len = json_dumpb(body, NULL, 0, JSON_COMPACT);
+	char *text = len ? malloc(len + 1) : NULL;
+	if (text)
+		len = json_dumpb(body, text, len, JSON_COMPACT);
 	json_decref(body);
-	if (text) {
-		evbuffer_add_reference(buf, text, strlen(text), (evbuffer_ref_cleanup_cb)(void (*)(void))free, NULL);
-		evbuffer_add(buf, "\n", 1);
-	}
+	if (text)
+		text[len++] = '\n';
 	http_set_header(req, "Content-Type", "application/json; charset=utf-8");
-	send_reply(req, status, buf);
-	evbuffer_free(buf);
+	send_reply(req, status, text, text ? len : 0, false);
+	free(text);
 }
 
-void http_reply_error(struct http_req *req, int status, const char *code, const char *message,
-                      const char *field)
+void http_reply_error(struct http_req *req, int status, const char *code, const char *message, const char *field)
 {
 	json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
 	if (field)
@@ -121,23 +93,17 @@ void http_reply_error(struct http_req *req, int status, const char *code, const 
 	http_reply_json(req, status, json_pack("{s:o}", "error", err));
 }
 
-void http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *data,
-                      size_t len, bool static_data)
+void http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *data, size_t len,
+                      bool static_data)
 {
-	struct evbuffer *buf = evbuffer_new();
-	if (static_data)
-		evbuffer_add_reference(buf, data, len, NULL, NULL);
-	else
-		evbuffer_add(buf, data, len);
 	if (content_type)
 		http_set_header(req, "Content-Type", content_type);
-	send_reply(req, status, buf);
-	evbuffer_free(buf);
+	send_reply(req, status, data, len, static_data);
 }
 
 void http_reply_empty(struct http_req *req, int status)
 {
-	send_reply(req, status, NULL);
+	send_reply(req, status, NULL, 0, false);
 }
 
 void http_reply_db_error(struct http_req *req, const struct db_result *result)
@@ -150,7 +116,8 @@ void http_reply_db_error(struct http_req *req, const struct db_result *result)
 		return;
 	case DB_TIMEOUT:
 		http_set_header(req, "Retry-After", "2");
-		http_reply_error(req, 503, "database_timeout", "The database did not answer in time; retry shortly.", NULL);
+		http_reply_error(req, 503, "database_timeout", "The database did not answer in time; retry shortly.",
+		                 NULL);
 		return;
 	default:
 		log_fields(LOG_ERROR, json_pack("{s:s, s:s, s:s, s:s, s:s}", "msg", "database error", "route",

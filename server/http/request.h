@@ -1,12 +1,11 @@
 /* One HTTP request in flight: its arena, parsed parts, and the ways to answer it.
  *
- * Lifetime: created when evhttp hands us a complete request, freed when it has been answered
+ * Lifetime: created when the server (server.c) has read a complete request, freed when it has been answered
  * and no asynchronous work still refers to it. If the client goes away first, `gone` is set
  * and the answer is dropped; handlers check nothing themselves, they just answer. */
 #ifndef RELAIS_HTTP_REQUEST_H
 #define RELAIS_HTTP_REQUEST_H
 
-#include <event2/http.h>
 #include <jansson.h>
 
 #include "core/arena.h"
@@ -15,14 +14,16 @@
 
 struct worker;
 struct http_conn;
+struct http_field;
+struct http_out_header;
 
 /* Who is calling, once the gate has authenticated the request (zeroes otherwise). */
 struct principal {
-	int64_t user_id;    /* a person (session), or 0 */
-	int64_t token_id;   /* an API token, or 0 */
+	int64_t user_id;  /* a person (session), or 0 */
+	int64_t token_id; /* an API token, or 0 */
 	int64_t session_id;
-	const char *role;   /* "admin", "comms", "employee"; NULL for tokens */
-	unsigned scopes;    /* API tokens: SCOPE_* bits */
+	const char *role; /* "admin", "comms", "employee"; NULL for tokens */
+	unsigned scopes;  /* API tokens: SCOPE_* bits */
 	const char *csrf_token;
 	const char *email, *display_name;
 };
@@ -30,9 +31,24 @@ struct principal {
 enum { SCOPE_READ = 1, SCOPE_QUESTIONS_WRITE = 2, SCOPE_ADMIN = 4 };
 
 struct http_req {
-	struct evhttp_request *ev; /* NULL once answered or once the client is gone */
+	struct http_req *next_spare; /* the server's free list */
 	struct worker *worker;
-	struct http_conn *conn;
+	struct http_conn *conn; /* NULL once answered or once the client is gone */
+	/* The request as read: fields and body point into the connection's input buffer,
+	 * which stays put until the request is answered (or is handed to the request when
+	 * the client goes away first: `own_buffer`). */
+	const struct http_field *fields;
+	int nfields;
+	const char *body;
+	size_t body_len;
+	void *own_buffer;
+	int minor;       /* HTTP/1.minor */
+	bool keep_alive; /* the client's wish; the answer may still close */
+	bool close;      /* answer with Connection: close, then close */
+	/* The answer's own headers, besides the common ones (arena). */
+	struct http_out_header *out_headers;
+	const char *content_type;
+	bool has_cache_control;
 	int method;
 	const char *path; /* decoded path, without the query */
 	const char *query;
@@ -49,7 +65,7 @@ struct http_req {
 	size_t bytes_out;
 	int pending; /* asynchronous operations that will call back with this request */
 	bool answered, gone;
-	bool page; /* an HTML page, also when answered 304: it gets the page headers */
+	bool page;          /* an HTML page, also when answered 304: it gets the page headers */
 	struct arena arena; /* last: request structs are reused, and only what precedes it is cleared */
 };
 
@@ -69,11 +85,10 @@ void http_set_header(struct http_req *req, const char *name, const char *value);
 /* Answers with `body` (stolen), serialised as JSON. */
 void http_reply_json(struct http_req *req, int status, json_t *body);
 /* Answers {"error":{"code","message","field"?}}. */
-void http_reply_error(struct http_req *req, int status, const char *code, const char *message,
-                      const char *field);
+void http_reply_error(struct http_req *req, int status, const char *code, const char *message, const char *field);
 /* Answers raw bytes (copied unless static_data: then they must outlive the reply). */
-void http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *data,
-                      size_t len, bool static_data);
+void http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *data, size_t len,
+                      bool static_data);
 void http_reply_empty(struct http_req *req, int status);
 /* Maps a failed database result to 503 database_unavailable / 504 / 500. */
 void http_reply_db_error(struct http_req *req, const struct db_result *result);

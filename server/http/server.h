@@ -1,4 +1,4 @@
-/* The HTTP front of a worker: evhttp with safe limits, its own listening socket
+/* The HTTP front of a worker: relais's own HTTP/1.1 server (server.c), its own listening socket
  * (SO_REUSEPORT), connection tracking for the header deadline and the connection cap, and
  * the dispatcher that runs the route table. */
 #ifndef RELAIS_HTTP_SERVER_H

@@ -1,30 +1,21 @@
-/* Streamed answers on evhttp 2.1 (see sse.h). What evhttp does with a reply started by
- * evhttp_send_reply_start() and never ended, and what follows here:
- *  - it stops reading the socket once a request is complete, so a client that hangs up is
- *    only noticed when a write fails: we enable reading again (without a read callback the
- *    bytes just sit in the input buffer, bounded by a watermark) so EOF is seen at once;
- *  - on EOF or a timeout it detaches an unfinished request from its connection, frees the
- *    connection (our close callback runs) and leaves the request to us: we free it then;
- *  - its read timeout (keepalive_timeout) would end a quiet stream: the stream keeps only a
- *    write timeout, so a client that stops reading is dropped, one that stays silent is not;
- *  - after evhttp_send_reply_end() the request is freed once the last chunk is written (the
- *    on-complete callback tells us), then the connection closes ("Connection: close"). */
+/* Streamed answers (see sse.h) on the server's own connections (server.c): a stream is a
+ * connection in stream state. Its headers go out at once; chunks are queued and written by
+ * the connection's write event, so that a fan-out of many events in one loop iteration costs
+ * one write per connection; the read event stays on to see the client hang up (bytes it sends
+ * are counted, reading stops past STREAM_INPUT_MAX in server.c); output that makes no
+ * progress for the write timeout closes the connection. Every close goes through the event
+ * loop, which then calls http_stream_conn_gone(): the `closed` callback never runs inside an
+ * http_stream_* call. */
 #include "http/sse.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "core/worker.h"
 #include "http/internal.h"
 #include "http/server.h"
 
-/* Nothing is expected from the client once its stream is open: reading stops at this much. */
-#define STREAM_INPUT_MAX 4096
 /* At shutdown a stream with more than this still queued is dropped rather than flushed. */
 #define END_FLUSH_MAX (64 * 1024)
 
@@ -33,7 +24,6 @@ struct http_stream {
 	struct http_stream *end_next;    /* the server's list of deferred ends */
 	struct http_streams *list;
 	struct http_conn *conn;
-	struct evhttp_request *ev; /* NULL once evhttp has completed (and freed) it */
 	http_stream_closed_cb closed;
 	void *arg;
 	bool ending, aborted;
@@ -45,7 +35,6 @@ void http_streams_init(struct http_streams *streams, struct event_base *base)
 {
 	memset(streams, 0, sizeof *streams);
 	streams->end_event = event_new(base, -1, 0, end_streams_cb, streams);
-	streams->scratch = evbuffer_new();
 }
 
 void http_streams_free(struct http_streams *streams)
@@ -53,15 +42,7 @@ void http_streams_free(struct http_streams *streams)
 	/* Every connection is gone by now, and with it every stream. */
 	if (streams->end_event)
 		event_free(streams->end_event);
-	if (streams->scratch)
-		evbuffer_free(streams->scratch);
 	memset(streams, 0, sizeof *streams);
-}
-
-static void stream_completed(struct evhttp_request *ev, void *arg)
-{
-	struct http_stream *st = arg;
-	st->ev = NULL;
 }
 
 static void unlink_ending(struct http_stream *st)
@@ -75,11 +56,6 @@ static void unlink_ending(struct http_stream *st)
 
 void http_stream_conn_gone(struct http_stream *st)
 {
-	/* Detached by evhttp (EOF, timeout): the request is ours to free. Still attached (the
-	 * server is being freed): evhttp frees it right after this callback. */
-	if (st->ev && !evhttp_request_get_connection(st->ev))
-		evhttp_request_free(st->ev);
-	st->ev = NULL;
 	if (st->ending)
 		unlink_ending(st);
 	struct http_streams *list = st->list;
@@ -105,63 +81,47 @@ struct http_stream *http_stream_start(struct http_req *req, int64_t write_timeou
 	/* A stream is never followed by another request on its connection. */
 	http_set_header(req, "Connection", "close");
 	struct http_conn *c = req->conn;
-	if (!req->ev || !c || req->method == HTTP_HEAD) {
+	if (!c || req->method == HTTP_HEAD) {
 		http_reply_empty(req, 200);
 		return NULL;
 	}
-	struct evhttp_request *ev = req->ev;
 	struct http_streams *list = http_server_streams(req->worker->http);
-	http_finish_headers(req, 200);
-	evhttp_send_reply_start(ev, 200, "OK");
-
 	struct http_stream *st = xcalloc(1, sizeof *st);
 	st->list = list;
 	st->conn = c;
-	st->ev = ev;
 	st->closed = closed;
 	st->arg = arg;
+	if (!http_conn_stream_start(req, st, write_timeout_ms)) {
+		free(st);
+		http_after_reply(req); /* the connection failed: it closes from the loop */
+		return NULL;
+	}
 	st->next = list->all;
 	if (list->all)
 		list->all->prev = st;
 	list->all = st;
 	list->count++;
-	evhttp_request_set_on_complete_cb(ev, stream_completed, st);
-
-	/* The headers are on their way: their parsed copies would cost about 1 KiB per open
-	 * stream. The Connection header stays, evhttp reads it to close after the last chunk. */
-	evhttp_clear_headers(evhttp_request_get_input_headers(ev));
-	evhttp_clear_headers(evhttp_request_get_output_headers(ev));
-	evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
-
-	struct bufferevent *bev = http_conn_bev(c);
-	struct timeval wt = {write_timeout_ms / 1000, (write_timeout_ms % 1000) * 1000};
-	bufferevent_set_timeouts(bev, NULL, &wt);
-	bufferevent_setwatermark(bev, EV_READ, 0, STREAM_INPUT_MAX);
-	bufferevent_enable(bev, EV_READ);
-
 	http_after_reply(req); /* logged and counted now; the request struct is recycled */
-	http_conn_set_stream(c, st);
 	return st;
 }
 
 bool http_stream_write(struct http_stream *st, const char *data, size_t len)
 {
-	if (!st->ev || st->ending || st->aborted)
+	if (!st->conn || st->ending || st->aborted)
 		return false;
-	evbuffer_add(st->list->scratch, data, len);
-	evhttp_send_reply_chunk(st->ev, st->list->scratch);
-	evbuffer_drain(st->list->scratch, evbuffer_get_length(st->list->scratch));
+	if (len)
+		http_conn_stream_write(st->conn, data, len, false);
 	return true;
 }
 
 size_t http_stream_queued(const struct http_stream *st)
 {
-	return evbuffer_get_length(bufferevent_get_output(http_conn_bev(st->conn)));
+	return st->conn ? http_conn_queued(st->conn) : 0;
 }
 
 size_t http_stream_received(const struct http_stream *st)
 {
-	return evbuffer_get_length(bufferevent_get_input(http_conn_bev(st->conn)));
+	return st->conn ? http_conn_received(st->conn) : 0;
 }
 
 static void end_streams_cb(evutil_socket_t fd, short what, void *arg)
@@ -171,10 +131,9 @@ static void end_streams_cb(evutil_socket_t fd, short what, void *arg)
 	while ((st = list->ending)) {
 		list->ending = st->end_next;
 		st->end_next = NULL;
-		/* May free the request, the connection and the stream at once (the closed
-		 * callback runs): nothing touches st after this call. */
-		if (st->ev)
-			evhttp_send_reply_end(st->ev);
+		/* The last chunk is queued; the connection closes once it is written, and the
+		 * closed callback runs then. */
+		http_conn_stream_write(st->conn, NULL, 0, true);
 	}
 }
 
@@ -196,19 +155,7 @@ void http_stream_abort(struct http_stream *st)
 		unlink_ending(st);
 	st->ending = false;
 	st->aborted = true;
-	struct bufferevent *bev = http_conn_bev(st->conn);
-	int fd = bufferevent_getfd(bev);
-	if (fd < 0)
-		return;
-	/* Reset rather than flush: a subscriber dropped for not reading would otherwise keep
-	 * its backlog in the kernel. Shutting down the reading side makes evhttp see EOF on the
-	 * next loop iteration and free the connection (the closed callback runs then). */
-	struct linger lg = {1, 0};
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
-	bufferevent_setwatermark(bev, EV_READ, 0, 0);
-	bufferevent_enable(bev, EV_READ);
-	shutdown(fd, SHUT_RD);
+	http_conn_abort(st->conn);
 }
 
 void http_stream_disown(struct http_stream *st)

@@ -1,10 +1,10 @@
-/* Long-lived responses (server-sent events) on evhttp 2.1.
+/* Long-lived responses (server-sent events).
  *
  * A stream is a 200 answer whose body never ends on its own: chunked output written as things
  * happen. Starting one ends the request as far as the rest of the server is concerned (it is
  * logged and counted as a 200, its arena and struct are recycled, it no longer counts as in
  * flight), frees what a stream does not need (the request and response headers), exempts the
- * connection from the header deadline and evhttp's idle timeout, and watches the socket for
+ * connection from the header deadline and the idle timeout, and watches the socket for
  * the client going away.
  *
  * Lifetime: `closed` runs exactly once, when the connection is gone for whatever reason
