@@ -73,7 +73,9 @@ CREATE TABLE jobs (
     status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'dead')),
     created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX jobs_due_idx ON jobs (run_at) WHERE status = 'pending';
+-- (run_at, id): the claim's order, so that a backlog of due jobs is read from the index in
+-- order and cut at the claim's limit instead of read whole and sorted.
+CREATE INDEX jobs_due_idx ON jobs (run_at, id) WHERE status = 'pending';
 
 CREATE FUNCTION job_add(kind text, payload jsonb, run_at timestamptz) RETURNS bigint
     LANGUAGE plpgsql AS $$
@@ -82,7 +84,13 @@ DECLARE
 BEGIN
     INSERT INTO jobs (kind, payload, run_at) VALUES (kind, payload, coalesce(run_at, now()))
     RETURNING id INTO job_id;
-    PERFORM pg_notify('relais_jobs', '');
+    -- Only a job due now needs waking the workers: the runners' one-second timer claims later
+    -- ones in time. A transaction that notifies commits under PostgreSQL's database-wide
+    -- notify lock (held from before its commit record until after the WAL flush), so every
+    -- SLA timer armed with a NOTIFY made routing decisions commit one at a time.
+    IF run_at IS NULL OR run_at <= now() THEN
+        PERFORM pg_notify('relais_jobs', '');
+    END IF;
     RETURN job_id;
 END $$;
 

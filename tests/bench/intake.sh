@@ -111,7 +111,9 @@ CHANNEL=$(psql_q "WITH c AS (INSERT INTO channels (kind, name, slug, community_i
   WHERE co.slug = 'billing-help' AND u.email = 'admin@relais.example' RETURNING id, community_id),
  s AS (INSERT INTO channel_secrets (channel_id, secret) SELECT id, decode('$SECRET_HEX', 'hex') FROM c)
  SELECT id FROM c")
-psql_q "INSERT INTO perimeter_rules (community_id, position, name, keywords, action, canned_reply)
+# The demo's own rules on billing-help are replaced, so that every run measures the same three.
+psql_q "DELETE FROM perimeter_rules WHERE community_id = (SELECT id FROM communities WHERE slug = 'billing-help');
+ INSERT INTO perimeter_rules (community_id, position, name, keywords, action, canned_reply)
   SELECT id, 0, 'Gambling', '{casino,poker}', 'refuse', 'We do not answer this.' FROM communities WHERE slug = 'billing-help';
  INSERT INTO perimeter_rules (community_id, position, name, keywords, action, owner_user_id)
   SELECT c.id, 1, 'Legal', '{lawsuit,avocat}', 'escalate', u.id FROM communities c, users u
