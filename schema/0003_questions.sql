@@ -230,12 +230,18 @@ CREATE INDEX questions_community_idx ON questions (community_id, status, id DESC
 CREATE INDEX questions_claimed_idx ON questions (claimed_by, sla_due_at) WHERE status IN ('assigned', 'claimed', 'waiting_customer', 'escalated');
 CREATE INDEX questions_triage_idx ON questions (id) WHERE status = 'triage';
 CREATE INDEX questions_community_recent_idx ON questions (community_id, id DESC);
-CREATE INDEX questions_search_idx ON questions USING gin (search);
-CREATE INDEX questions_title_trgm_idx ON questions USING gin (immutable_unaccent(lower(title)) gin_trgm_ops);
+-- Similar questions are looked for among answered and closed ones only (view.c): the GIN
+-- indexes hold only those, so that intake and routing, which write new questions and move
+-- them through the other statuses, do not maintain them.
+CREATE INDEX questions_search_idx ON questions USING gin (search) WHERE status IN ('answered', 'closed');
+CREATE INDEX questions_title_trgm_idx ON questions USING gin (immutable_unaccent(lower(title)) gin_trgm_ops)
+    WHERE status IN ('answered', 'closed');
 
 -- Idempotency of signed deliveries: a webhook-id seen again answers the same question.
 CREATE TABLE intake_receipts (
-    channel_id bigint NOT NULL REFERENCES channels ON DELETE CASCADE,
+    -- No foreign key to channels: the question's (same channel) already holds, and each one
+    -- is a row lock on the channel that every concurrent delivery shares.
+    channel_id bigint NOT NULL,
     webhook_id text NOT NULL CHECK (length(webhook_id) BETWEEN 1 AND 256),
     question_id bigint NOT NULL REFERENCES questions ON DELETE CASCADE,
     message_id bigint,

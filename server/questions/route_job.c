@@ -19,36 +19,38 @@
 /* Statuses in which a question counts in its expert's load. */
 #define OPEN_STATUSES "('assigned', 'claimed', 'waiting_customer', 'escalated')"
 
-/* One row per active expert of the question's community (or one row with a NULL user_id
- * when there is none); no row when the question is not waiting for routing. `version` is the
- * question's updated_at, which the write checks. */
+/* The questions of a group ($1, an array of ids) that are still waiting for routing, each
+ * with one row per active expert of its community (or one row with a NULL user_id when there
+ * is none), ordered by question then expert. `version` is the question's updated_at, which
+ * the write checks. What depends on the expert alone (time of day, absence, load, routing
+ * history) is computed once per expert of each community, not once per question. */
 static struct db_stmt stmt_load = {
     "routing_load",
     "WITH q AS (SELECT id, community_id, language, tags, updated_at FROM questions"
-    "  WHERE id = $1 AND status = 'routing'),"
-    " c AS (SELECT u.id, u.languages, u.working_hours, u.weekly_cap, local_now(u.time_zone) AS local"
-    "  FROM q JOIN community_members m ON m.community_id = q.community_id AND m.role = 'expert'"
-    "   AND m.status = 'active'"
-    "  JOIN users u ON u.id = m.user_id AND u.status = 'active')"
+    "  WHERE id = ANY ($1::bigint[]) AND status = 'routing'),"
+    " c AS MATERIALIZED (SELECT m.community_id, u.id, u.languages, u.working_hours, u.weekly_cap,"
+    "   extract(isodow FROM x.local)::int AS weekday,"
+    "   (extract(hour FROM x.local) * 60 + extract(minute FROM x.local))::int AS minute,"
+    "   EXISTS (SELECT 1 FROM out_of_office o WHERE o.user_id = u.id AND o.ends_at > now() AND o.starts_at <= now())"
+    "    AS away,"
+    "   (SELECT count(*) FROM questions l WHERE (l.assignee_id = u.id OR l.claimed_by = u.id)"
+    "    AND l.status IN " OPEN_STATUSES ") AS load,"
+    "   (SELECT count(*) FROM question_routes r WHERE r.user_id = u.id AND r.rank = 1"
+    "    AND r.created_at > now() - interval '7 days') AS routed_week,"
+    "   (SELECT (extract(epoch FROM max(r.created_at)) * 1000000)::bigint FROM question_routes r"
+    "    WHERE r.user_id = u.id AND r.rank = 1) AS last_routed"
+    "  FROM (SELECT DISTINCT community_id FROM q) qc"
+    "  JOIN community_members m ON m.community_id = qc.community_id AND m.role = 'expert' AND m.status = 'active'"
+    "  JOIN users u ON u.id = m.user_id AND u.status = 'active',"
+    "  LATERAL (SELECT local_now(u.time_zone) AS local) x)"
     " SELECT q.id AS question_id, q.updated_at::text AS version, q.community_id,"
     "  (SELECT coalesce(max(id), 0) FROM question_routes) AS seen_route, c.id AS user_id,"
     "  (SELECT coalesce(sum(e.level), 0) FROM user_expertise e WHERE e.user_id = c.id AND e.tag = ANY (q.tags))"
     "   AS levels,"
-    "  q.language = ANY (c.languages) AS speaks,"
-    "  extract(isodow FROM c.local)::int AS weekday,"
-    "  (extract(hour FROM c.local) * 60 + extract(minute FROM c.local))::int AS minute,"
-    "  c.working_hours,"
-    "  EXISTS (SELECT 1 FROM out_of_office o WHERE o.user_id = c.id AND o.ends_at > now() AND o.starts_at <= now())"
-    "   AS away,"
+    "  q.language = ANY (c.languages) AS speaks, c.weekday, c.minute, c.working_hours, c.away,"
     "  EXISTS (SELECT 1 FROM question_declines d WHERE d.question_id = q.id AND d.user_id = c.id) AS declined,"
-    "  (SELECT count(*) FROM questions l WHERE (l.assignee_id = c.id OR l.claimed_by = c.id)"
-    "   AND l.status IN " OPEN_STATUSES ") AS load,"
-    "  (SELECT count(*) FROM question_routes r WHERE r.user_id = c.id AND r.rank = 1"
-    "   AND r.created_at > now() - interval '7 days') AS routed_week,"
-    "  c.weekly_cap,"
-    "  (SELECT (extract(epoch FROM max(r.created_at)) * 1000000)::bigint FROM question_routes r"
-    "   WHERE r.user_id = c.id AND r.rank = 1) AS last_routed"
-    " FROM q LEFT JOIN c ON true ORDER BY c.id",
+    "  c.load, c.routed_week, c.weekly_cap, c.last_routed"
+    " FROM q LEFT JOIN c ON c.community_id = q.community_id ORDER BY q.id, c.id",
     1, 0};
 
 /* Decisions in one community are serialised: the write batch first takes this lock (for
@@ -79,17 +81,19 @@ static struct db_stmt stmt_assign = {
     "  SELECT u.id, x.user_id, x.rank, x.score, x.parts FROM u,"
     "   (VALUES ($3::bigint, 1, $5::int, $6::jsonb), ($4::bigint, 2, $7::int, $8::jsonb))"
     "   AS x (user_id, rank, score, parts)"
-    "  WHERE x.user_id IS NOT NULL RETURNING id)"
-    " SELECT u.id, (SELECT count(*) FROM r) AS routes,"
-    "  question_event(u.id, 'question.routed', NULL, jsonb_build_object('primary', $3::bigint, 'backup', $4::bigint))"
-    "   AS _event,"
+    "  WHERE x.user_id IS NOT NULL RETURNING id),"
+    " e AS (INSERT INTO question_events (question_id, kind, details) SELECT u.id, 'question.routed',"
+    "  jsonb_build_object('primary', $3::bigint, 'backup', $4::bigint) FROM u RETURNING id)"
+    " SELECT u.id, (SELECT count(*) FROM r) AS routes, (SELECT count(*) FROM e) AS _event,"
     "  notification_add($3, 'question.assigned', u.id, NULL, jsonb_build_object('title', u.title,"
     "   'language', u.language, 'community_id', u.community_id, 'role', 'primary')) AS _notification,"
     "  question_sla_arm(u.id, ch.sla_seconds) AS sla_due_at"
     " FROM u JOIN channels ch ON ch.id = u.channel_id",
     11, 0};
 
-/* Nobody can take it: the community's managers triage it. */
+/* Nobody can take it: the community's managers triage it. (The timeline rows are inserted
+ * here rather than with question_event(): a SQL function that writes is parsed and planned
+ * again on every call.) */
 static struct db_stmt stmt_triage = {
     "routing_triage",
     "WITH u AS (UPDATE questions SET status = 'triage', triage_reason = 'no_expert', assignee_id = NULL,"
@@ -97,10 +101,10 @@ static struct db_stmt stmt_triage = {
     "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz"
     "   AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > $3::bigint AND r.rank = 1"
     "    AND r.user_id = ANY ($4::bigint[]) AND r.question_id <> ALL ($5::bigint[]))"
-    "  RETURNING id, community_id, title, language)"
-    " SELECT u.id,"
-    "  question_event(u.id, 'question.triaged', NULL, jsonb_build_object('action', 'triage', 'reason', 'no_expert'))"
-    "   AS _event,"
+    "  RETURNING id, community_id, title, language),"
+    " e AS (INSERT INTO question_events (question_id, kind, details) SELECT u.id, 'question.triaged',"
+    "  jsonb_build_object('action', 'triage', 'reason', 'no_expert') FROM u RETURNING id)"
+    " SELECT u.id, (SELECT count(*) FROM e) AS _event,"
     "  (SELECT count(notification_add(m.user_id, 'question.triage', u.id, NULL, jsonb_build_object('title', u.title,"
     "    'language', u.language, 'community_id', u.community_id, 'reason', 'no_expert')))"
     "   FROM community_members m JOIN users mu ON mu.id = m.user_id AND mu.status = 'active'"
@@ -114,8 +118,8 @@ static struct db_stmt stmt_triage = {
 static struct db_stmt stmt_requeue = {
     "routing_requeue",
     "SELECT q.id, job_add('question.route', jsonb_build_object('question_id', q.id), NULL) AS job_id"
-    " FROM unnest($1::bigint[], $2::timestamptz[]) AS x (id, version)"
-    " JOIN questions q ON q.id = x.id AND q.status = 'routing' AND q.updated_at = x.version",
+    " FROM questions q WHERE q.id = ANY ($1::bigint[]) AND q.status = 'routing'"
+    "  AND q.updated_at = ($2::timestamptz[])[array_position($1::bigint[], q.id)]",
     2, 0};
 
 void routing_register_statements(void)
@@ -143,7 +147,7 @@ bool routing_payload_id(const struct job *job, const char *name, char *out, size
 }
 
 /* Routing jobs run in groups: the jobs this worker holds (up to GROUP_MAX) are loaded in one
- * round trip, decided one after the other in C (each decision counts the ones made before it
+ * statement, decided one after the other in C (each decision counts the ones made before it
  * in the group: a chosen expert's load and weekly count go up, and they become the most
  * recently routed), and written in one transaction with the end of every job. Measured on
  * the intake benchmark, one job at a time cost a claim, a load, a lock and a commit per
@@ -155,7 +159,7 @@ bool routing_payload_id(const struct job *job, const char *name, char *out, size
  * wait here (at most JOBS_MAX_IN_FLIGHT, the jobs this worker holds); workers and hosts still
  * decide side by side, which the guard settles. A group that fails is tried again one job at
  * a time, so that one bad question does not fail the others. */
-#define GROUP_MAX 12 /* loads: one statement each; writes: lock + decisions + requeue + done */
+#define GROUP_MAX 12 /* the write: lock + one statement per decision + requeue + done */
 _Static_assert(GROUP_MAX + 3 <= DB_MAX_BATCH, "a group's write fits in one batch");
 
 static struct {
@@ -252,18 +256,15 @@ static char *array_text(const char *const *items, int count)
 	return out;
 }
 
-/* Adds the decision for one loaded question to the write batch; false when there is nothing
- * to decide (the question is gone or no longer waiting for routing). */
-static bool decide(struct db_batch *b, const PGresult *r, const char *group_ids)
+/* Adds the decision for one loaded question (rows first to end - 1) to the write batch. */
+static void decide(struct db_batch *b, const PGresult *r, int first, int end, const char *group_ids)
 {
-	int rows = PQntuples(r);
-	if (rows == 0)
-		return false;
-	const char *question = db_value(r, 0, "question_id"), *version = db_value(r, 0, "version");
+	int rows = end - first;
+	const char *question = db_value(r, first, "question_id"), *version = db_value(r, first, "version");
 	struct routing_candidate *c = xcalloc((size_t)rows, sizeof *c);
 	int *order = xcalloc((size_t)rows, sizeof *order);
 	int count = 0;
-	for (int i = 0; i < rows; i++) {
+	for (int i = first; i < end; i++) {
 		if (!db_value(r, i, "user_id"))
 			continue;
 		struct routing_candidate *x = &c[count++];
@@ -296,7 +297,7 @@ static bool decide(struct db_batch *b, const PGresult *r, const char *group_ids)
 	for (int i = 0; i < count; i++)
 		w += sprintf(w, "%s%lld", i ? "," : "", (long long)c[i].user_id);
 	strcpy(w, "}");
-	const char *seen = db_value(r, 0, "seen_route");
+	const char *seen = db_value(r, first, "seen_route");
 	if (eligible == 0) {
 		log_info("question %s: no expert available among %d; to triage", question, count);
 		const char *v[] = {question, version, seen, ids, group_ids};
@@ -323,7 +324,6 @@ static bool decide(struct db_batch *b, const PGresult *r, const char *group_ids)
 	free(ids);
 	free(c);
 	free(order);
-	return true;
 }
 
 static void loaded(const struct db_result *result, void *arg)
@@ -333,26 +333,29 @@ static void loaded(const struct db_result *result, void *arg)
 		group_failed(result->message ? result->message : "database error");
 		return;
 	}
-	/* The communities (for the lock), questions and versions of the questions to decide. */
-	const char *communities[GROUP_MAX], *questions[GROUP_MAX], *versions[GROUP_MAX];
-	int n = 0;
-	for (int i = 0; i < group.count; i++) {
-		const PGresult *r = result->results[i];
-		if (PQntuples(r) == 0)
+	/* The questions still waiting for routing (the others are left alone): their row
+	 * ranges, and their communities (for the lock), ids and versions. */
+	const PGresult *r = result->results[0];
+	const char *communities[GROUP_MAX] = {0}, *questions[GROUP_MAX] = {0}, *versions[GROUP_MAX] = {0};
+	int starts[GROUP_MAX + 1], n = 0, rows = PQntuples(r);
+	for (int i = 0; i < rows && n < GROUP_MAX; i++) {
+		if (n > 0 && !strcmp(db_value(r, i, "question_id"), questions[n - 1]))
 			continue;
-		communities[n] = db_value(r, 0, "community_id");
-		questions[n] = db_value(r, 0, "question_id");
-		versions[n] = db_value(r, 0, "version");
+		starts[n] = i;
+		communities[n] = db_value(r, i, "community_id");
+		questions[n] = db_value(r, i, "question_id");
+		versions[n] = db_value(r, i, "version");
 		n++;
 	}
+	starts[n] = rows;
 	struct db_batch *b = db_batch_new();
 	char *lock_ids = array_text(communities, n), *question_ids = array_text(questions, n),
 	     *version_list = array_text(versions, n);
 	const char *lv[] = {lock_ids};
 	db_batch_add(b, &stmt_lock, lv);
 	group.nchosen = 0;
-	for (int i = 0; i < group.count; i++)
-		(void)decide(b, result->results[i], question_ids);
+	for (int i = 0; i < n; i++)
+		decide(b, r, starts[i], starts[i + 1], question_ids);
 	const char *rv[] = {question_ids, version_list};
 	db_batch_add(b, &stmt_requeue, rv);
 	jobs_batch_done_many(b, group.jobs, group.count);
@@ -385,12 +388,13 @@ static void start_group(void)
 		return;
 	}
 	serial_db = group.jobs[0]->worker->db;
-	struct db_batch *b = db_batch_new();
-	for (int i = 0; i < group.count; i++) {
-		const char *v[] = {group.ids[i]};
-		db_batch_add(b, &stmt_load, v);
-	}
-	db_batch_send(serial_db, b, loaded, NULL);
+	const char *ids[GROUP_MAX];
+	for (int i = 0; i < group.count; i++)
+		ids[i] = group.ids[i];
+	char *list = array_text(ids, group.count);
+	const char *v[] = {list};
+	db_query(serial_db, &stmt_load, v, loaded, NULL);
+	free(list);
 }
 
 static void start_later(evutil_socket_t fd, short what, void *arg)
