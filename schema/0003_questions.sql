@@ -73,7 +73,9 @@ CREATE TABLE jobs (
     status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'dead')),
     created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX jobs_due_idx ON jobs (run_at) WHERE status = 'pending';
+-- (run_at, id): the claim's order, so that a backlog of due jobs is read from the index in
+-- order and cut at the claim's limit instead of read whole and sorted.
+CREATE INDEX jobs_due_idx ON jobs (run_at, id) WHERE status = 'pending';
 
 CREATE FUNCTION job_add(kind text, payload jsonb, run_at timestamptz) RETURNS bigint
     LANGUAGE plpgsql AS $$
@@ -82,7 +84,13 @@ DECLARE
 BEGIN
     INSERT INTO jobs (kind, payload, run_at) VALUES (kind, payload, coalesce(run_at, now()))
     RETURNING id INTO job_id;
-    PERFORM pg_notify('relais_jobs', '');
+    -- Only a job due now needs waking the workers: the runners' one-second timer claims later
+    -- ones in time. A transaction that notifies commits under PostgreSQL's database-wide
+    -- notify lock (held from before its commit record until after the WAL flush), so every
+    -- SLA timer armed with a NOTIFY made routing decisions commit one at a time.
+    IF run_at IS NULL OR run_at <= now() THEN
+        PERFORM pg_notify('relais_jobs', '');
+    END IF;
     RETURN job_id;
 END $$;
 
@@ -222,12 +230,18 @@ CREATE INDEX questions_community_idx ON questions (community_id, status, id DESC
 CREATE INDEX questions_claimed_idx ON questions (claimed_by, sla_due_at) WHERE status IN ('assigned', 'claimed', 'waiting_customer', 'escalated');
 CREATE INDEX questions_triage_idx ON questions (id) WHERE status = 'triage';
 CREATE INDEX questions_community_recent_idx ON questions (community_id, id DESC);
-CREATE INDEX questions_search_idx ON questions USING gin (search);
-CREATE INDEX questions_title_trgm_idx ON questions USING gin (immutable_unaccent(lower(title)) gin_trgm_ops);
+-- Similar questions are looked for among answered and closed ones only (view.c): the GIN
+-- indexes hold only those, so that intake and routing, which write new questions and move
+-- them through the other statuses, do not maintain them.
+CREATE INDEX questions_search_idx ON questions USING gin (search) WHERE status IN ('answered', 'closed');
+CREATE INDEX questions_title_trgm_idx ON questions USING gin (immutable_unaccent(lower(title)) gin_trgm_ops)
+    WHERE status IN ('answered', 'closed');
 
 -- Idempotency of signed deliveries: a webhook-id seen again answers the same question.
 CREATE TABLE intake_receipts (
-    channel_id bigint NOT NULL REFERENCES channels ON DELETE CASCADE,
+    -- No foreign key to channels: the question's (same channel) already holds, and each one
+    -- is a row lock on the channel that every concurrent delivery shares.
+    channel_id bigint NOT NULL,
     webhook_id text NOT NULL CHECK (length(webhook_id) BETWEEN 1 AND 256),
     question_id bigint NOT NULL REFERENCES questions ON DELETE CASCADE,
     message_id bigint,

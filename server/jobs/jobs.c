@@ -16,6 +16,10 @@
 #include "db/rows.h"
 
 #define BACKOFF_MAX_SECONDS 3600
+/* A claim waits until at most this many jobs are in flight, so that claims come in batches:
+ * claiming each freed slot alone cost one claim statement (a transaction of its own) per job
+ * under a backlog, and handed handlers (routing) one job at a time. */
+#define CLAIM_ROOM (JOBS_MAX_IN_FLIGHT / 2)
 
 /* Claims up to $2 due jobs of the kinds this worker handles ($1) for a lease of $3 seconds.
  * run_at moves to the lease's end too, so that running jobs leave the index range that
@@ -38,6 +42,7 @@ static struct db_stmt stmt_claim = {
     " RETURNING j.id, j.kind, j.payload, j.attempts, j.max_attempts, j.status",
     4, 0};
 static struct db_stmt stmt_done = {"jobs_done", "DELETE FROM jobs WHERE id = $1", 1, 0};
+static struct db_stmt stmt_done_many = {"jobs_done_many", "DELETE FROM jobs WHERE id = ANY ($1::bigint[])", 1, 0};
 /* Guarded by the attempt number: if our lease expired and another worker claimed the job
  * again, this late failure must not touch its row. */
 static struct db_stmt stmt_failed = {
@@ -52,6 +57,7 @@ void jobs_register_statements(void)
 {
 	db_register_statement(&stmt_claim);
 	db_register_statement(&stmt_done);
+	db_register_statement(&stmt_done_many);
 	db_register_statement(&stmt_failed);
 }
 
@@ -112,8 +118,8 @@ static void job_free(struct job *job)
 	free((char *)job->kind);
 	free(job);
 	q.in_flight--;
-	/* A slot is free: due jobs beyond the last full claim need not wait for the timer. */
-	if (q.again)
+	/* Room again: due jobs beyond the last full claim need not wait for the timer. */
+	if (q.again && q.in_flight <= CLAIM_ROOM)
 		claim();
 }
 
@@ -141,6 +147,20 @@ void jobs_batch_done(struct db_batch *batch, struct job *job)
 	const char *v[] = {job->id_text};
 	db_batch_add(batch, &stmt_done, v);
 	job->completed_in_batch = true;
+}
+
+void jobs_batch_done_many(struct db_batch *batch, struct job *const *jobs, int count)
+{
+	char *ids = xmalloc((size_t)count * 24 + 3), *w = ids;
+	*w++ = '{';
+	for (int i = 0; i < count; i++) {
+		w += sprintf(w, "%s%s", i ? "," : "", jobs[i]->id_text);
+		jobs[i]->completed_in_batch = true;
+	}
+	strcpy(w, "}");
+	const char *v[] = {ids};
+	db_batch_add(batch, &stmt_done_many, v);
+	free(ids);
 }
 
 /* 1, 2, 4, ... seconds (capped at an hour), stretched by up to a quarter so that jobs that
@@ -238,7 +258,7 @@ static void claim(void)
 {
 	if (stopping() || q.nkinds == 0)
 		return;
-	if (q.claiming || q.in_flight >= JOBS_MAX_IN_FLIGHT) {
+	if (q.claiming || q.in_flight > CLAIM_ROOM) {
 		q.again = true;
 		return;
 	}

@@ -53,6 +53,8 @@ void job_failed(struct job *job, const char *error);
  * of the job commit together (the job cannot run twice after a crash between the two). Call
  * job_done() once the batch succeeded: it then only frees the job. */
 void jobs_batch_done(struct db_batch *batch, struct job *job);
+/* The same for several jobs, in one statement. */
+void jobs_batch_done_many(struct db_batch *batch, struct job *const *jobs, int count);
 
 /* True once jobs_stop() ran (the database pool is going away): handlers that hold jobs back
  * end them with job_failed(), which then only frees them; their leases bring them back. */
