@@ -184,15 +184,6 @@ static bool forbidden(struct http_req *req, const char *message)
 
 /* --- list, create, get, update ------------------------------------------------------------- */
 
-static void listed(const struct db_result *result, void *arg)
-{
-	struct http_req *req = arg;
-	long long *limit = req->route_state;
-	if (!http_db_answered(req, result))
-		return;
-	http_reply_json(req, 200, http_page_json(req, result->results[0], *limit));
-}
-
 void communities_list(struct http_req *req)
 {
 	long long *limit = arena_alloc(&req->arena, sizeof *limit);
@@ -206,7 +197,7 @@ void communities_list(struct http_req *req)
 	req->route_state = limit;
 	const char *v[] = {http_id_text(req, req->who.user_id), is_admin(req), cursor, http_id_text(req, *limit)};
 	http_req_hold(req);
-	db_query(req->worker->db, &stmt_list, v, listed, req);
+	db_query(req->worker->db, &stmt_list, v, http_page_answered, req);
 }
 
 static void created(const struct db_result *result, void *arg)

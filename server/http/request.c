@@ -190,3 +190,12 @@ json_t *http_page_json(struct http_req *req, const PGresult *r, long long limit)
 	json_array_foreach(items, i, item) json_object_del(item, "cursor");
 	return json_pack("{s:o, s:o}", "items", items, "next_cursor", cursor);
 }
+
+void http_page_answered(const struct db_result *result, void *arg)
+{
+	struct http_req *req = arg;
+	long long *limit = req->route_state;
+	if (!http_db_answered(req, result))
+		return;
+	http_reply_json(req, 200, http_page_json(req, result->results[0], *limit));
+}

@@ -115,6 +115,9 @@ bool http_read_limit(struct http_req *req, long long *limit) MUST_USE;
 /* {"items": rows, "next_cursor": ...}: the cursor is the last row's `cursor` column (left
  * out of the items) or its id, when the page is full; null otherwise. */
 json_t *http_page_json(struct http_req *req, const PGresult *r, long long limit);
+/* A database callback for lists of one statement: answers 200 with the page of its rows;
+ * req->route_state holds the `long long` limit. */
+void http_page_answered(const struct db_result *result, void *arg);
 
 /* Async work: hold before starting it, release in its callback (returns false when the
  * request is gone, in which case the callback must not answer). */

@@ -159,15 +159,6 @@ static const char *slug_from_name(struct http_req *req, const char *name)
 
 /* --- list, get ------------------------------------------------------------------------------- */
 
-static void listed(const struct db_result *result, void *arg)
-{
-	struct http_req *req = arg;
-	long long *limit = req->route_state;
-	if (!http_db_answered(req, result))
-		return;
-	http_reply_json(req, 200, http_page_json(req, result->results[0], *limit));
-}
-
 void channels_list(struct http_req *req)
 {
 	long long *limit = arena_alloc(&req->arena, sizeof *limit);
@@ -177,7 +168,7 @@ void channels_list(struct http_req *req)
 	req->route_state = limit;
 	const char *v[] = {cursor, http_id_text(req, *limit)};
 	http_req_hold(req);
-	db_query(req->worker->db, &stmt_list, v, listed, req);
+	db_query(req->worker->db, &stmt_list, v, http_page_answered, req);
 }
 
 static void got(const struct db_result *result, void *arg)
