@@ -24,9 +24,13 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-8}   # = the workers' whole database pool (2 x 4): more only queue
 THREADS=${THREADS:-2}
 PER_ROUND=${PER_ROUND:-40000}     # signed deliveries per round: more than a round can send
+EXPERTS=${EXPERTS:-100}           # benchmark experts added to the community (see below)
 WORKERS=${RELAIS_BENCH_WORKERS:-2}
 POOL_SIZE=${RELAIS_BENCH_POOL_SIZE:-4}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_STATS=${PG_STATS:-0}           # 1: load pg_stat_statements and print the costliest statements
+PG_EXTRA=""
+[[ $PG_STATS == 1 ]] && PG_EXTRA="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$BENCH_DIR/../.." && pwd)
@@ -85,9 +89,10 @@ log "initdb + postgres on 127.0.0.1:$PG_PORT"
 runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
 	>"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$WORK/postgres.log" -w \
-	-o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$WORK/sock" start >/dev/null ||
+	-o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$WORK/sock $PG_EXTRA" start >/dev/null ||
 	{ cat "$WORK/postgres.log" >&2; die "postgres did not start"; }
 "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres relais
+[[ $PG_STATS == 1 ]] && "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d relais -c 'CREATE EXTENSION pg_stat_statements'
 PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/relais"
 
 RELAIS_PORT=$(free_port)
@@ -121,6 +126,23 @@ psql_q "DELETE FROM perimeter_rules WHERE community_id = (SELECT id FROM communi
   WHERE c.slug = 'billing-help' AND u.email = 'admin@relais.example';
  INSERT INTO perimeter_rules (community_id, position, name, tags, action, topic)
   SELECT id, 2, 'Refunds', '{refunds}', 'answer', 'refunds' FROM communities WHERE slug = 'billing-help'" >/dev/null
+# Experts who can take the load: the demo's few billing experts reach their weekly caps after
+# a hundred questions, after which routing would only send questions to the triage queue.
+# $EXPERTS more experts join billing-help, available at all hours, with the largest weekly cap
+# and expertise on the benchmark's tags; between rounds (not timed) their open questions are
+# closed, as a team that keeps up would, so that each expert's open load stays realistic.
+psql_q "WITH u AS (INSERT INTO users (email, display_name, languages, weekly_cap, working_hours)
+   SELECT 'expert' || i || '@bench.example', 'Bench expert ' || i, '{en,fr}', 1000, '{}'
+   FROM generate_series(1, $EXPERTS) i RETURNING id),
+ m AS (INSERT INTO community_members (community_id, user_id, role)
+   SELECT c.id, u.id, 'expert' FROM u, communities c WHERE c.slug = 'billing-help')
+ INSERT INTO user_expertise (user_id, tag, level)
+   SELECT u.id, t.tag, 1 + (u.id + t.n) % 5 FROM u,
+   (VALUES ('billing', 1), ('invoices', 2), ('refunds', 3), ('payments', 4)) AS t (tag, n)" >/dev/null
+close_open_questions() {
+	psql_q "UPDATE questions SET status = 'closed', updated_at = now()
+	 WHERE status IN ('assigned', 'claimed', 'waiting_customer', 'escalated')" >/dev/null
+}
 URL="http://127.0.0.1:$RELAIS_PORT"
 PATH_Q="/api/v1/channels/$CHANNEL/questions"
 
@@ -140,6 +162,7 @@ all_r0=$(relais_ticks) all_g0=$(pg_ticks)
 printf '| round | intakes/s (202) | p50 ms | p99 ms | duplicates | other | CPU µs/intake: relais | PostgreSQL |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for round in $(seq "$ROUNDS"); do
 	node "$BENCH_DIR/intake-sign.mjs" "$SECRET" "$PER_ROUND" "r$round-$$" >"$WORK/round.tsv"
+	close_open_questions
 	r0=$(relais_ticks); g0=$(pg_ticks)
 	line=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_DIR/intake.lua" "$URL" -- \
 		"$PATH_Q" "$THREADS" "$WORK/round.tsv" | grep '^INTAKE')
@@ -174,7 +197,17 @@ printf 'CPU per intake over the whole run, routing included: relais %s µs, Post
 	"$(awk -v t=$((all_r1 - all_r0)) -v n="$all_intakes" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }')" \
 	"$(awk -v t=$((all_g1 - all_g0)) -v n="$all_intakes" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }')"
 printf 'load average: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'questions stored: %s; question.route jobs: %s; statuses: %s\n' \
+printf 'questions stored: %s; routed to an expert: %s; question.route jobs: %s; statuses: %s\n' \
 	"$(psql_q 'SELECT count(*) FROM questions')" \
+	"$(psql_q 'SELECT count(*) FROM question_routes WHERE rank = 1')" \
 	"$(psql_q "SELECT count(*) FROM jobs WHERE kind = 'question.route'")" \
 	"$(psql_q "SELECT string_agg(status || '=' || n, ', ') FROM (SELECT status, count(*) n FROM questions GROUP BY 1 ORDER BY 1) s")"
+if [[ $PG_STATS == 1 ]]; then
+	printf '\nCostliest statements (pg_stat_statements, whole run):\n'
+	psql_q "SELECT round(total_exec_time)::text || ' ms | ' || calls || ' calls | ' || round((total_exec_time / calls)::numeric, 3) || ' ms/call | ' || left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+	 FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15"
+fi
+if [[ ${HOLD:-0} == 1 ]]; then
+	log "holding the cluster for inspection: psql -h 127.0.0.1 -p $PG_PORT -U postgres relais (Ctrl-C ends)"
+	sleep infinity
+fi
