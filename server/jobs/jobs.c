@@ -64,6 +64,7 @@ void jobs_register_statements(void)
 struct kind {
 	char name[65];
 	job_handler handler;
+	bool first_worker_only;
 };
 
 /* One worker per process: the queue's state is the process's. It outlives jobs_stop() for
@@ -82,7 +83,7 @@ static struct {
 	int asked; /* the limit of the claim under way */
 } q;
 
-void jobs_register(const char *kind, job_handler handler)
+static void register_kind(const char *kind, job_handler handler, bool first_worker_only)
 {
 	size_t len = strlen(kind);
 	bool valid = len >= 1 && len <= 64 && strspn(kind, "abcdefghijklmnopqrstuvwxyz_.") == len;
@@ -99,7 +100,18 @@ void jobs_register(const char *kind, job_handler handler)
 	}
 	memcpy(q.kinds[q.nkinds].name, kind, len + 1);
 	q.kinds[q.nkinds].handler = handler;
+	q.kinds[q.nkinds].first_worker_only = first_worker_only;
 	q.nkinds++;
+}
+
+void jobs_register(const char *kind, job_handler handler)
+{
+	register_kind(kind, handler, false);
+}
+
+void jobs_register_first_worker(const char *kind, job_handler handler)
+{
+	register_kind(kind, handler, true);
 }
 
 static job_handler handler_of(const char *kind)
@@ -298,10 +310,14 @@ void jobs_start(struct worker *w)
 	q.claiming = q.again = false;
 	q.in_flight = 0;
 	size_t off = 0;
+	int claimed_kinds = 0;
 	q.kinds_param[off++] = '{';
-	for (int i = 0; i < q.nkinds; i++)
-		off += (size_t)snprintf(q.kinds_param + off, sizeof q.kinds_param - off, "%s%s", i ? "," : "",
-		                        q.kinds[i].name);
+	for (int i = 0; i < q.nkinds; i++) {
+		if (q.kinds[i].first_worker_only && w->index != 0)
+			continue;
+		off += (size_t)snprintf(q.kinds_param + off, sizeof q.kinds_param - off, "%s%s",
+		                        claimed_kinds++ ? "," : "", q.kinds[i].name);
+	}
 	snprintf(q.kinds_param + off, sizeof q.kinds_param - off, "}");
 	char host[64] = "";
 	if (gethostname(host, sizeof host - 1) != 0)

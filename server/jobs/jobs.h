@@ -45,6 +45,12 @@ typedef void (*job_handler)(struct job *job);
  * duplicate kind or too many kinds: both are programming errors. */
 void jobs_register(const char *kind, job_handler handler);
 
+/* The same, for a kind that only the first worker of each host claims: its handler decides
+ * from facts that its own earlier decisions change, so that decisions taken side by side by
+ * the workers of one host would mostly be refused and redone (question.route). Hosts still
+ * run side by side: the handler must stay correct under concurrency. */
+void jobs_register_first_worker(const char *kind, job_handler handler);
+
 /* The job succeeded: its row is deleted. */
 void job_done(struct job *job);
 /* The job failed: backoff, or dead after max_attempts. `error` is kept (cut at 1000 bytes). */

@@ -23,11 +23,13 @@
  * with one row per active expert of its community (or one row with a NULL user_id when there
  * is none), ordered by question then expert. `version` is the question's updated_at, which
  * the write checks. What depends on the expert alone (time of day, absence, load, routing
- * history) is computed once per expert of each community, not once per question. */
+ * tallies, expertise) is computed once per expert of each community, not once per question;
+ * per question and expert, only array lookups remain. */
 static struct db_stmt stmt_load = {
     "routing_load",
-    "WITH q AS (SELECT id, community_id, language, tags, updated_at FROM questions"
-    "  WHERE id = ANY ($1::bigint[]) AND status = 'routing'),"
+    "WITH q AS (SELECT id, community_id, language, tags, updated_at,"
+    "   ARRAY(SELECT d.user_id FROM question_declines d WHERE d.question_id = questions.id) AS declined_by"
+    "  FROM questions WHERE id = ANY ($1::bigint[]) AND status = 'routing'),"
     " c AS MATERIALIZED (SELECT m.community_id, u.id, u.languages, u.working_hours, u.weekly_cap,"
     "   extract(isodow FROM x.local)::int AS weekday,"
     "   (extract(hour FROM x.local) * 60 + extract(minute FROM x.local))::int AS minute,"
@@ -35,20 +37,22 @@ static struct db_stmt stmt_load = {
     "    AS away,"
     "   (SELECT count(*) FROM questions l WHERE (l.assignee_id = u.id OR l.claimed_by = u.id)"
     "    AND l.status IN " OPEN_STATUSES ") AS load,"
-    "   (SELECT count(*) FROM question_routes r WHERE r.user_id = u.id AND r.rank = 1"
-    "    AND r.created_at > now() - interval '7 days') AS routed_week,"
-    "   (SELECT (extract(epoch FROM max(r.created_at)) * 1000000)::bigint FROM question_routes r"
-    "    WHERE r.user_id = u.id AND r.rank = 1) AS last_routed"
+    "   (SELECT coalesce(sum(t.routed), 0) FROM expert_route_days t WHERE t.user_id = u.id"
+    "    AND t.day > (now() AT TIME ZONE 'UTC')::date - 7) AS routed_week,"
+    "   (SELECT (extract(epoch FROM t.last_routed_at) * 1000000)::bigint FROM expert_route_days t"
+    "    WHERE t.user_id = u.id ORDER BY t.day DESC LIMIT 1) AS last_routed,"
+    "   ARRAY(SELECT e.tag FROM user_expertise e WHERE e.user_id = u.id ORDER BY e.tag) AS tags,"
+    "   ARRAY(SELECT e.level FROM user_expertise e WHERE e.user_id = u.id ORDER BY e.tag) AS levels"
     "  FROM (SELECT DISTINCT community_id FROM q) qc"
     "  JOIN community_members m ON m.community_id = qc.community_id AND m.role = 'expert' AND m.status = 'active'"
     "  JOIN users u ON u.id = m.user_id AND u.status = 'active',"
     "  LATERAL (SELECT local_now(u.time_zone) AS local) x)"
     " SELECT q.id AS question_id, q.updated_at::text AS version, q.community_id,"
     "  (SELECT coalesce(max(id), 0) FROM question_routes) AS seen_route, c.id AS user_id,"
-    "  (SELECT coalesce(sum(e.level), 0) FROM user_expertise e WHERE e.user_id = c.id AND e.tag = ANY (q.tags))"
+    "  (SELECT coalesce(sum(e.level), 0) FROM unnest(c.tags, c.levels) AS e (tag, level) WHERE e.tag = ANY (q.tags))"
     "   AS levels,"
     "  q.language = ANY (c.languages) AS speaks, c.weekday, c.minute, c.working_hours, c.away,"
-    "  EXISTS (SELECT 1 FROM question_declines d WHERE d.question_id = q.id AND d.user_id = c.id) AS declined,"
+    "  c.id = ANY (q.declined_by) AS declined,"
     "  c.load, c.routed_week, c.weekly_cap, c.last_routed"
     " FROM q LEFT JOIN c ON c.community_id = q.community_id ORDER BY q.id, c.id",
     1, 0};
@@ -154,11 +158,12 @@ bool routing_payload_id(const struct job *job, const char *name, char *out, size
  * question, and every commit that notifies (the assignee's notification) waits for the one
  * before it: the routing fell far behind the intake.
  *
- * One group at a time in this worker: decisions made side by side would be taken from the
- * same facts and then refused by the freshness guard, over and over during a burst. Others
- * wait here (at most JOBS_MAX_IN_FLIGHT, the jobs this worker holds); workers and hosts still
- * decide side by side, which the guard settles. A group that fails is tried again one job at
- * a time, so that one bad question does not fail the others. */
+ * One group at a time, in the first worker of each host only (jobs_register_first_worker):
+ * decisions made side by side would be taken from the same facts and then refused by the
+ * freshness guard, over and over during a burst (measured: half of the decisions were
+ * redone when every worker routed). Others wait here (at most JOBS_MAX_IN_FLIGHT, the jobs
+ * this worker holds); hosts still decide side by side, which the guard settles. A group that
+ * fails is tried again one job at a time, so that one bad question does not fail the others. */
 #define GROUP_MAX 12 /* the write: lock + one statement per decision + requeue + done */
 _Static_assert(GROUP_MAX + 3 <= DB_MAX_BATCH, "a group's write fits in one batch");
 
@@ -419,6 +424,6 @@ static void route_question(struct job *job)
 
 void questions_register_jobs(void)
 {
-	jobs_register("question.route", route_question);
+	jobs_register_first_worker("question.route", route_question);
 	sla_register_jobs();
 }
