@@ -24,13 +24,17 @@
 /* Claims up to $2 due jobs of the kinds this worker handles ($1) for a lease of $3 seconds.
  * run_at moves to the lease's end too, so that running jobs leave the index range that
  * claims scan. A job whose lease expired after its last attempt is not run again: it is
- * marked dead there (and skipped by C). */
+ * marked dead there (and skipped by C). Each kind is read from its own range of the index
+ * (kind, run_at, id): a worker that does not handle a kind never reads that kind's backlog
+ * (measured: a claim of SLA timers read thousands of waiting routing jobs, about 1 ms). */
 static struct db_stmt stmt_claim = {
     "jobs_claim",
-    "WITH due AS (SELECT id FROM jobs"
-    "  WHERE status = 'pending' AND run_at <= now() AND (locked_until IS NULL OR locked_until <= now())"
-    "    AND kind = ANY($1::text[])"
-    "  ORDER BY run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+    "WITH due AS (SELECT d.id FROM unnest($1::text[]) AS k (kind),"
+    "  LATERAL (SELECT id, run_at FROM jobs"
+    "   WHERE kind = k.kind AND status = 'pending' AND run_at <= now()"
+    "    AND (locked_until IS NULL OR locked_until <= now())"
+    "   ORDER BY run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) d"
+    "  ORDER BY d.run_at, d.id LIMIT $2)"
     " UPDATE jobs j SET"
     "  attempts = CASE WHEN j.attempts >= j.max_attempts THEN j.attempts ELSE j.attempts + 1 END,"
     "  status = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'pending' END,"

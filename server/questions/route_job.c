@@ -1,5 +1,5 @@
 /* The routing job (`question.route`, payload {"question_id"}): loads the question and its
- * candidate experts in one statement, ranks them with routing.c, and writes the decision in
+ * candidate experts in one round trip, ranks them with routing.c, and writes the decision in
  * one transaction together with the end of the job. A question that is no longer in
  * `routing`, or that changed between the two round trips, is left alone: whoever changed it
  * queued its own routing if it needs one. */
@@ -19,42 +19,47 @@
 /* Statuses in which a question counts in its expert's load. */
 #define OPEN_STATUSES "('assigned', 'claimed', 'waiting_customer', 'escalated')"
 
-/* The questions of a group ($1, an array of ids) that are still waiting for routing, each
- * with one row per active expert of its community (or one row with a NULL user_id when there
- * is none), ordered by question then expert. `version` is the question's updated_at, which
- * the write checks. What depends on the expert alone (time of day, absence, load, routing
- * tallies, expertise) is computed once per expert of each community, not once per question;
- * per question and expert, only array lookups remain. */
-static struct db_stmt stmt_load = {
-    "routing_load",
-    "WITH q AS (SELECT id, community_id, language, tags, updated_at,"
-    "   ARRAY(SELECT d.user_id FROM question_declines d WHERE d.question_id = questions.id) AS declined_by"
-    "  FROM questions WHERE id = ANY ($1::bigint[]) AND status = 'routing'),"
-    " c AS MATERIALIZED (SELECT m.community_id, u.id, u.languages, u.working_hours, u.weekly_cap,"
-    "   extract(isodow FROM x.local)::int AS weekday,"
-    "   (extract(hour FROM x.local) * 60 + extract(minute FROM x.local))::int AS minute,"
-    "   EXISTS (SELECT 1 FROM out_of_office o WHERE o.user_id = u.id AND o.ends_at > now() AND o.starts_at <= now())"
-    "    AS away,"
-    "   (SELECT count(*) FROM questions l WHERE (l.assignee_id = u.id OR l.claimed_by = u.id)"
-    "    AND l.status IN " OPEN_STATUSES ") AS load,"
-    "   (SELECT coalesce(sum(t.routed), 0) FROM expert_route_days t WHERE t.user_id = u.id"
-    "    AND t.day > (now() AT TIME ZONE 'UTC')::date - 7) AS routed_week,"
-    "   (SELECT (extract(epoch FROM t.last_routed_at) * 1000000)::bigint FROM expert_route_days t"
-    "    WHERE t.user_id = u.id ORDER BY t.day DESC LIMIT 1) AS last_routed,"
-    "   ARRAY(SELECT e.tag FROM user_expertise e WHERE e.user_id = u.id ORDER BY e.tag) AS tags,"
-    "   ARRAY(SELECT e.level FROM user_expertise e WHERE e.user_id = u.id ORDER BY e.tag) AS levels"
-    "  FROM (SELECT DISTINCT community_id FROM q) qc"
+/* A group's facts come in two result sets of one batch, so that what depends on the expert
+ * alone (time of day, absence, load, routing tallies, expertise) is read and sent once per
+ * expert, not once per question and expert (measured: a hundred experts times a dozen
+ * questions was most of a group's cost, in PostgreSQL and in parsing here).
+ *
+ * First, the questions of the group ($1, an array of ids) still waiting for routing, with who
+ * declined them and the newest route id (`seen_route`, read before the experts' facts: the
+ * write's freshness guard compares with it). `version` is updated_at, which the write checks.
+ * Lists are comma-separated: tags and languages are [a-z0-9-] words. */
+static struct db_stmt stmt_load_questions = {
+    "routing_questions",
+    "SELECT q.id, q.community_id, q.language, array_to_string(q.tags, ',') AS tags, q.updated_at::text AS version,"
+    "  array_to_string(ARRAY(SELECT d.user_id FROM question_declines d WHERE d.question_id = q.id), ',') AS declined_by,"
+    "  (SELECT coalesce(max(id), 0) FROM question_routes) AS seen_route"
+    " FROM questions q WHERE q.id = ANY ($1::bigint[]) AND q.status = 'routing' ORDER BY q.id",
+    1, 0};
+
+/* Then the active experts of those questions' communities, by community then id, with their
+ * expertise as "tag:level,...". */
+static struct db_stmt stmt_load_experts = {
+    "routing_experts",
+    "WITH e AS (SELECT m.community_id, u.id, u.languages, u.working_hours, u.weekly_cap, u.time_zone"
+    "  FROM (SELECT DISTINCT community_id FROM questions WHERE id = ANY ($1::bigint[])) qc"
     "  JOIN community_members m ON m.community_id = qc.community_id AND m.role = 'expert' AND m.status = 'active'"
-    "  JOIN users u ON u.id = m.user_id AND u.status = 'active',"
-    "  LATERAL (SELECT local_now(u.time_zone) AS local) x)"
-    " SELECT q.id AS question_id, q.updated_at::text AS version, q.community_id,"
-    "  (SELECT coalesce(max(id), 0) FROM question_routes) AS seen_route, c.id AS user_id,"
-    "  (SELECT coalesce(sum(e.level), 0) FROM unnest(c.tags, c.levels) AS e (tag, level) WHERE e.tag = ANY (q.tags))"
-    "   AS levels,"
-    "  q.language = ANY (c.languages) AS speaks, c.weekday, c.minute, c.working_hours, c.away,"
-    "  c.id = ANY (q.declined_by) AS declined,"
-    "  c.load, c.routed_week, c.weekly_cap, c.last_routed"
-    " FROM q LEFT JOIN c ON c.community_id = q.community_id ORDER BY q.id, c.id",
+    "  JOIN users u ON u.id = m.user_id AND u.status = 'active'),"
+    /* local_now() catches an unknown zone in a subtransaction: once per zone, not per expert. */
+    " zone AS (SELECT z.time_zone, local_now(z.time_zone) AS local FROM (SELECT DISTINCT time_zone FROM e) z)"
+    " SELECT e.community_id, e.id AS user_id, array_to_string(e.languages, ',') AS languages, e.working_hours,"
+    "  e.weekly_cap, extract(isodow FROM tz.local)::int AS weekday,"
+    "  (extract(hour FROM tz.local) * 60 + extract(minute FROM tz.local))::int AS minute,"
+    "  EXISTS (SELECT 1 FROM out_of_office o WHERE o.user_id = e.id AND o.ends_at > now() AND o.starts_at <= now())"
+    "   AS away,"
+    "  (SELECT count(*) FROM questions l WHERE (l.assignee_id = e.id OR l.claimed_by = e.id)"
+    "   AND l.status IN " OPEN_STATUSES ") AS load,"
+    "  (SELECT coalesce(sum(t.routed), 0) FROM expert_route_days t WHERE t.user_id = e.id"
+    "   AND t.day > (now() AT TIME ZONE 'UTC')::date - 7) AS routed_week,"
+    "  (SELECT (extract(epoch FROM t.last_routed_at) * 1000000)::bigint FROM expert_route_days t"
+    "   WHERE t.user_id = e.id ORDER BY t.day DESC LIMIT 1) AS last_routed,"
+    "  (SELECT string_agg(x.tag || ':' || x.level, ',') FROM user_expertise x WHERE x.user_id = e.id) AS expertise"
+    " FROM e JOIN zone tz ON tz.time_zone = e.time_zone"
+    " ORDER BY e.community_id, e.id",
     1, 0};
 
 /* Decisions in one community are serialised: the write batch first takes this lock (for
@@ -128,7 +133,8 @@ static struct db_stmt stmt_requeue = {
 
 void routing_register_statements(void)
 {
-	db_register_statement(&stmt_load);
+	db_register_statement(&stmt_load_questions);
+	db_register_statement(&stmt_load_experts);
 	db_register_statement(&stmt_assign);
 	db_register_statement(&stmt_triage);
 	db_register_statement(&stmt_lock);
@@ -164,7 +170,7 @@ bool routing_payload_id(const struct job *job, const char *name, char *out, size
  * redone when every worker routed). Others wait here (at most JOBS_MAX_IN_FLIGHT, the jobs
  * this worker holds); hosts still decide side by side, which the guard settles. A group that
  * fails is tried again one job at a time, so that one bad question does not fail the others. */
-#define GROUP_MAX 12 /* the write: lock + one statement per decision + requeue + done */
+#define GROUP_MAX 32 /* the write: lock + one statement per decision + requeue + done */
 _Static_assert(GROUP_MAX + 3 <= DB_MAX_BATCH, "a group's write fits in one batch");
 
 static struct {
@@ -261,32 +267,76 @@ static char *array_text(const char *const *items, int count)
 	return out;
 }
 
-/* Adds the decision for one loaded question (rows first to end - 1) to the write batch. */
-static void decide(struct db_batch *b, const PGresult *r, int first, int end, const char *group_ids)
+/* Whether `word` is one of the comma-separated words of `list` (NULL: none). */
+static bool list_has(const char *list, const char *word, size_t len)
 {
-	int rows = end - first;
-	const char *question = db_value(r, first, "question_id"), *version = db_value(r, first, "version");
-	struct routing_candidate *c = xcalloc((size_t)rows, sizeof *c);
-	int *order = xcalloc((size_t)rows, sizeof *order);
-	int count = 0;
-	for (int i = first; i < end; i++) {
-		if (!db_value(r, i, "user_id"))
-			continue;
-		struct routing_candidate *x = &c[count++];
-		x->user_id = db_int(r, i, "user_id");
-		x->expertise_levels = (int)db_int(r, i, "levels");
-		x->speaks_language = flag(r, i, "speaks");
-		const char *hours = db_value(r, i, "working_hours");
-		json_t *h = hours ? json_loads(hours, 0, NULL) : NULL;
-		x->in_working_hours =
-		    routing_in_working_hours(h, (int)db_int(r, i, "weekday"), (int)db_int(r, i, "minute"));
-		json_decref(h);
-		x->open_load = (int)db_int(r, i, "load");
-		x->routed_week = (int)db_int(r, i, "routed_week");
-		x->weekly_cap = (int)db_int(r, i, "weekly_cap");
-		x->out_of_office = flag(r, i, "away");
-		x->declined = flag(r, i, "declined");
-		x->last_routed_us = db_value(r, i, "last_routed") ? db_int(r, i, "last_routed") : 0;
+	for (const char *p = list; p && *p;) {
+		size_t n = strcspn(p, ",");
+		if (n == len && !memcmp(p, word, len))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+/* Σ of the levels in `expertise` ("tag:level,...") over the tags of `tags` ("a,b"). */
+static int expertise_levels(const char *expertise, const char *tags)
+{
+	int sum = 0;
+	for (const char *p = expertise; p && *p;) {
+		size_t n = strcspn(p, ","), tag = strcspn(p, ":");
+		if (tag < n && list_has(tags, p, tag))
+			sum += atoi(p + tag + 1);
+		p += n + (p[n] == ',');
+	}
+	return sum;
+}
+
+/* An expert of one of the group's communities, as loaded: the facts that do not depend on
+ * the question are final; the others are filled per question from the lists. */
+struct loaded_expert {
+	const char *community_id;
+	struct routing_candidate facts;
+	const char *languages, *expertise; /* comma-separated, may be NULL */
+};
+
+static void load_expert(struct loaded_expert *x, const PGresult *r, int row)
+{
+	x->community_id = db_value(r, row, "community_id");
+	x->languages = db_value(r, row, "languages");
+	x->expertise = db_value(r, row, "expertise");
+	struct routing_candidate *c = &x->facts;
+	c->user_id = db_int(r, row, "user_id");
+	const char *hours = db_value(r, row, "working_hours");
+	json_t *h = hours ? json_loads(hours, 0, NULL) : NULL;
+	c->in_working_hours = routing_in_working_hours(h, (int)db_int(r, row, "weekday"), (int)db_int(r, row, "minute"));
+	json_decref(h);
+	c->open_load = (int)db_int(r, row, "load");
+	c->routed_week = (int)db_int(r, row, "routed_week");
+	c->weekly_cap = (int)db_int(r, row, "weekly_cap");
+	c->out_of_office = flag(r, row, "away");
+	c->last_routed_us = db_value(r, row, "last_routed") ? db_int(r, row, "last_routed") : 0;
+}
+
+/* Adds the decision for question `row` of `questions` to the write batch, among the experts
+ * of its community (experts[0..count-1]). */
+static void decide(struct db_batch *b, const PGresult *questions, int row, const struct loaded_expert *experts,
+                   int count, const char *group_ids)
+{
+	const char *question = db_value(questions, row, "id"), *version = db_value(questions, row, "version");
+	const char *language = db_value(questions, row, "language"), *tags = db_value(questions, row, "tags");
+	const char *declined_by = db_value(questions, row, "declined_by");
+	struct routing_candidate *c = xcalloc((size_t)count + 1, sizeof *c);
+	int *order = xcalloc((size_t)count + 1, sizeof *order);
+	for (int i = 0; i < count; i++) {
+		const struct loaded_expert *e = &experts[i];
+		struct routing_candidate *x = &c[i];
+		*x = e->facts;
+		x->expertise_levels = expertise_levels(e->expertise, tags);
+		x->speaks_language = language && list_has(e->languages, language, strlen(language));
+		char id[24];
+		int n = snprintf(id, sizeof id, "%lld", (long long)x->user_id);
+		x->declined = list_has(declined_by, id, (size_t)n);
 		/* The group's earlier decisions, which the load could not see yet. */
 		for (int k = 0; k < group.nchosen; k++)
 			if (group.chosen[k] == x->user_id) {
@@ -302,7 +352,7 @@ static void decide(struct db_batch *b, const PGresult *r, int first, int end, co
 	for (int i = 0; i < count; i++)
 		w += sprintf(w, "%s%lld", i ? "," : "", (long long)c[i].user_id);
 	strcpy(w, "}");
-	const char *seen = db_value(r, first, "seen_route");
+	const char *seen = db_value(questions, row, "seen_route");
 	if (eligible == 0) {
 		log_info("question %s: no expert available among %d; to triage", question, count);
 		const char *v[] = {question, version, seen, ids, group_ids};
@@ -338,32 +388,37 @@ static void loaded(const struct db_result *result, void *arg)
 		group_failed(result->message ? result->message : "database error");
 		return;
 	}
-	/* The questions still waiting for routing (the others are left alone): their row
-	 * ranges, and their communities (for the lock), ids and versions. */
-	const PGresult *r = result->results[0];
+	/* The questions still waiting for routing (the others are left alone) and the experts of
+	 * their communities, by community. */
+	const PGresult *qr = result->results[0], *er = result->results[1];
+	int n = PQntuples(qr) < GROUP_MAX ? PQntuples(qr) : GROUP_MAX, nexperts = PQntuples(er);
+	struct loaded_expert *experts = xcalloc((size_t)nexperts + 1, sizeof *experts);
+	for (int i = 0; i < nexperts; i++)
+		load_expert(&experts[i], er, i);
 	const char *communities[GROUP_MAX] = {0}, *questions[GROUP_MAX] = {0}, *versions[GROUP_MAX] = {0};
-	int starts[GROUP_MAX + 1], n = 0, rows = PQntuples(r);
-	for (int i = 0; i < rows && n < GROUP_MAX; i++) {
-		if (n > 0 && !strcmp(db_value(r, i, "question_id"), questions[n - 1]))
-			continue;
-		starts[n] = i;
-		communities[n] = db_value(r, i, "community_id");
-		questions[n] = db_value(r, i, "question_id");
-		versions[n] = db_value(r, i, "version");
-		n++;
+	for (int i = 0; i < n; i++) {
+		communities[i] = db_value(qr, i, "community_id");
+		questions[i] = db_value(qr, i, "id");
+		versions[i] = db_value(qr, i, "version");
 	}
-	starts[n] = rows;
 	struct db_batch *b = db_batch_new();
 	char *lock_ids = array_text(communities, n), *question_ids = array_text(questions, n),
 	     *version_list = array_text(versions, n);
 	const char *lv[] = {lock_ids};
 	db_batch_add(b, &stmt_lock, lv);
 	group.nchosen = 0;
-	for (int i = 0; i < n; i++)
-		decide(b, r, starts[i], starts[i + 1], question_ids);
+	for (int i = 0; i < n; i++) {
+		int first = 0, count = 0;
+		while (first < nexperts && strcmp(experts[first].community_id, communities[i]))
+			first++;
+		while (first + count < nexperts && !strcmp(experts[first + count].community_id, communities[i]))
+			count++;
+		decide(b, qr, i, experts + first, count, question_ids);
+	}
 	const char *rv[] = {question_ids, version_list};
 	db_batch_add(b, &stmt_requeue, rv);
 	jobs_batch_done_many(b, group.jobs, group.count);
+	free(experts);
 	free(lock_ids);
 	free(question_ids);
 	free(version_list);
@@ -398,7 +453,10 @@ static void start_group(void)
 		ids[i] = group.ids[i];
 	char *list = array_text(ids, group.count);
 	const char *v[] = {list};
-	db_query(serial_db, &stmt_load, v, loaded, NULL);
+	struct db_batch *b = db_batch_new();
+	db_batch_add(b, &stmt_load_questions, v);
+	db_batch_add(b, &stmt_load_experts, v);
+	db_batch_send(serial_db, b, loaded, NULL);
 	free(list);
 }
 

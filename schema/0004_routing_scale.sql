@@ -1,3 +1,5 @@
+-- Routing and jobs at volume.
+--
 -- Routing reads, for every candidate expert, how many questions they were routed as primary
 -- in the last 7 days (the weekly cap) and when they were last routed one (round robin).
 -- Counting question_routes for that made each routing decision cost more as the week went on:
@@ -33,3 +35,8 @@ INSERT INTO expert_route_days (user_id, day, routed, last_routed_at)
 
 -- Nothing reads routes by expert any more.
 DROP INDEX question_routes_user_idx;
+
+-- Job claims read the due jobs of the kinds a worker handles, kind by kind: a worker that
+-- does not route must not read through the routing backlog to find SLA timers.
+DROP INDEX jobs_due_idx;
+CREATE INDEX jobs_due_idx ON jobs (kind, run_at, id) WHERE status = 'pending';
