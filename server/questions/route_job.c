@@ -76,16 +76,20 @@ static struct db_stmt stmt_lock = {
     1, 0};
 
 /* $1 question, $2 version, $3 primary, $4 backup or NULL, $5 $6 primary score and parts,
- * $7 $8 backup score and parts, $9 $10 the freshness guard (as in the triage below). question_sla_arm() updates the
- * row that the CTE updated: it runs as a later command, so it sees that update. */
+ * $7 $8 backup score and parts, $9 $10 $11 the freshness guard (as in the triage below).
+ * The SLA clock is armed in the same UPDATE, as question_sla_arm() would in a second one:
+ * every row version of a question is an entry in each of its indexes. */
 static struct db_stmt stmt_assign = {
     "routing_assign",
-    "WITH u AS (UPDATE questions SET status = 'assigned', assignee_id = $3, primary_expert_id = $3,"
-    "  backup_expert_id = $4, claimed_by = NULL, escalation_level = 0, triage_reason = '', updated_at = now()"
-    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz"
+    "WITH u AS (UPDATE questions q SET status = 'assigned', assignee_id = $3, primary_expert_id = $3,"
+    "  backup_expert_id = $4, claimed_by = NULL, escalation_level = 0, triage_reason = '', updated_at = now(),"
+    "  sla_due_at = now() + make_interval(secs => ch.sla_seconds), sla_remaining = NULL,"
+    "  sla_version = q.sla_version + 1"
+    "  FROM channels ch"
+    "  WHERE q.id = $1 AND ch.id = q.channel_id AND q.status = 'routing' AND q.updated_at = $2::timestamptz"
     "   AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > $9::bigint AND r.rank = 1"
     "    AND r.user_id = ANY ($10::bigint[]) AND r.question_id <> ALL ($11::bigint[]))"
-    "  RETURNING id, channel_id, community_id, title, language),"
+    "  RETURNING q.id, q.community_id, q.title, q.language, q.sla_due_at, q.sla_version),"
     " r AS (INSERT INTO question_routes (question_id, user_id, rank, score, parts)"
     "  SELECT u.id, x.user_id, x.rank, x.score, x.parts FROM u,"
     "   (VALUES ($3::bigint, 1, $5::int, $6::jsonb), ($4::bigint, 2, $7::int, $8::jsonb))"
@@ -96,8 +100,9 @@ static struct db_stmt stmt_assign = {
     " SELECT u.id, (SELECT count(*) FROM r) AS routes, (SELECT count(*) FROM e) AS _event,"
     "  notification_add($3, 'question.assigned', u.id, NULL, jsonb_build_object('title', u.title,"
     "   'language', u.language, 'community_id', u.community_id, 'role', 'primary')) AS _notification,"
-    "  question_sla_arm(u.id, ch.sla_seconds) AS sla_due_at"
-    " FROM u JOIN channels ch ON ch.id = u.channel_id",
+    "  job_add('question.sla', jsonb_build_object('question_id', u.id, 'version', u.sla_version), u.sla_due_at)"
+    "   AS _timer, u.sla_due_at"
+    " FROM u",
     11, 0};
 
 /* Nobody can take it: the community's managers triage it. (The timeline rows are inserted
