@@ -6,17 +6,42 @@
 #
 # What runs, all on 127.0.0.1, in a temporary directory removed on exit:
 #   - a throwaway PostgreSQL 15 cluster (initdb defaults: fsync on; only the port, the listen
-#     address and the socket directory are set; trust authentication, UTF-8);
+#     address and the socket directory are set; trust authentication, UTF-8), with the demo
+#     data (`relais demo`, its open questions routed to experts by relais's routing jobs);
 #   - relais serve: RELAIS_BENCH_WORKERS workers (2), access log off, rate limit off, database
 #     pool of RELAIS_BENCH_POOL_SIZE connections per worker (4);
 #   - nginx: 2 worker processes answering the same 16-byte body with about the same headers;
 #   - pgbench: the SQL of /readyz (SELECT 1, prepared) over as many connections as relais's
-#     whole pool (workers x pool size), 2 threads.
-# Each round runs wrk against nginx, relais /healthz and relais /readyz, then pgbench; the order
-# rotates from round to round so that slow drift on this shared machine does not always hit the
-# same target. Medians over the rounds are reported, with the ratios that matter:
-#   relais /healthz / nginx  (target >= 0.8)   and   relais /readyz / pgbench tps (target >= 0.85).
+#     whole pool (workers x pool size), 2 threads;
+#   - the expert inbox, GET /api/v1/questions?scope=mine&limit=50 (what the web app's inbox
+#     page asks for), with the session cookie of the demo expert who holds the most open
+#     questions, as a browser sends it (an API token is not a person: its "mine" list is
+#     empty); checked to answer 200 with items before anything is measured;
+#   - pgbench running the statements relais runs for one inbox request (below), same
+#     connections and threads as for SELECT 1.
+# Each round runs wrk against nginx, relais /healthz, /readyz and the inbox, and pgbench with
+# each script; the order rotates from round to round so that slow drift on this shared machine
+# does not always hit the same target. Medians over the rounds are reported, with the ratios
+# that matter: relais /healthz / nginx (target >= 0.8), relais /readyz / pgbench SELECT 1 and
+# relais inbox / pgbench inbox (target >= 0.85 each).
 # Each relais worker's resident memory (VmRSS) is read idle and sampled every 0.5 s under load.
+#
+# The inbox baseline, and why it is fair. Its SQL is not typed in here: for one inbox request,
+# log_statement = 'all' is turned on (then off again) and PostgreSQL logs every statement
+# relais executes with its parameter values; captured-sql.mjs turns them into the pgbench
+# script, and psql checks that the script's statements return rows (the last one as many as
+# the inbox has items). Today these are the session lookup (auth_session, which also
+# refreshes last_seen_at at most once a minute: same session, same rows, for both) and the
+# inbox query (questions_mine). relais sends each as its own batch -- Bind, Execute and one
+# Sync, so one implicit transaction and one round trip, the second once the first has
+# answered -- which is exactly what pgbench -M prepared does with two SQL commands in a row
+# (statements relais pipelines in one batch would share a transaction: the script would put
+# them in one \startpipeline group). Same values (token hash, user, limit 50), same number
+# of connections (workers x pool size), same session settings as relais's pool connections
+# (statement_timeout, TimeZone, DateStyle, via PGOPTIONS). The one difference favours
+# pgbench: a pgbench variable cannot be NULL, so the optional filters relais sends as NULL
+# parameters are typed NULL literals that PostgreSQL's planner folds away. What relais adds is
+# the HTTP request, reading the cookie, and turning the rows into JSON: what the ratio is for.
 #
 # CPU placement: nothing is pinned. wrk (or pgbench) and the servers share the 2 cores, which
 # costs every target the same way; pinning the load generator to one core would leave relais
@@ -37,12 +62,19 @@ WORKERS=${RELAIS_BENCH_WORKERS:-2}
 POOL_SIZE=${RELAIS_BENCH_POOL_SIZE:-4}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 NGINX=${NGINX:-/usr/sbin/nginx}
+INBOX_PATH='/api/v1/questions?scope=mine&limit=50'  # as the web app's inbox page asks
 
-REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$BENCH_DIR/../.." && pwd)
 RELAIS=${RELAIS:-$REPO_ROOT/relais}
 RESULTS_DIR=$REPO_ROOT/tests/bench/results
 
 PG_CLIENTS=$((WORKERS * POOL_SIZE))  # same number of database connections as relais's pool
+# relais's query deadline, set explicitly so that the inbox baseline can use the session
+# settings relais's pool connections get (server/db/pool.c: the server's statement_timeout is
+# the deadline + 100 ms, UTC, ISO dates).
+DB_QUERY_TIMEOUT_MS=2000
+RELAIS_PG_OPTIONS="-c statement_timeout=$((DB_QUERY_TIMEOUT_MS + 100)) -c TimeZone=UTC -c DateStyle=ISO"
 CLK_TCK=$(getconf CLK_TCK)
 
 WORK=""             # temporary directory
@@ -156,7 +188,8 @@ start_relais() {
 	# The per-address rate limit would answer most of the load with 429 (every request comes
 	# from 127.0.0.1): turn it off; a binary without that setting only warns about the variable.
 	RELAIS_LISTEN=127.0.0.1:$RELAIS_PORT RELAIS_DATABASE_URL=$PG_URL RELAIS_WORKERS=$WORKERS \
-		RELAIS_DB_POOL_SIZE=$POOL_SIZE RELAIS_ACCESS_LOG=false RELAIS_RATE_LIMIT=0 \
+		RELAIS_DB_POOL_SIZE=$POOL_SIZE RELAIS_DB_QUERY_TIMEOUT=${DB_QUERY_TIMEOUT_MS}ms \
+		RELAIS_ACCESS_LOG=false RELAIS_RATE_LIMIT=0 \
 		RELAIS_DATA_DIR=$WORK/relais-data "$RELAIS" serve >"$WORK/relais.log" 2>&1 &
 	RELAIS_PID=$!
 	for _ in $(seq 100); do
@@ -215,6 +248,98 @@ EOF
 	local body
 	body=$(curl -fsS "http://127.0.0.1:$NGINX_PORT/healthz")
 	[[ $body == '{"status":"ok"}' ]] || die "nginx answers '$body'"
+}
+
+# --- the inbox ----------------------------------------------------------------------------
+
+psql_q() { "$PG_BIN/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U postgres -d relais -v ON_ERROR_STOP=1 "$@"; }
+
+# The demo data, with its open questions assigned to experts by relais's own routing jobs.
+# Sets DEMO_PASSWORD (the one `relais demo` gives every demo account).
+load_demo() {
+	log "relais demo, then its routing jobs"
+	local out
+	out=$(RELAIS_DATABASE_URL=$PG_URL "$RELAIS" demo) || die "relais demo failed"
+	DEMO_PASSWORD=$(sed -n 's/.*(password for all: \(.*\)):$/\1/p' <<<"$out")
+	[[ -n $DEMO_PASSWORD ]] || die "relais demo did not print the demo password"
+	wait_no_job_due
+}
+
+# Until no job is due: routing is done, and while statements are captured or measured nothing
+# runs beside the requests but the job runner's poll.
+wait_no_job_due() {
+	local due="FROM jobs WHERE status = 'pending' AND run_at <= now()"
+	for _ in $(seq 300); do
+		[[ $(psql_q -c "SELECT count(*) $due") == 0 ]] && return 0
+		sleep 0.1
+	done
+	die "jobs still due after 30 s: $(psql_q -c "SELECT string_agg(kind, ', ') $due")"
+}
+
+# Signs in (POST /api/v1/session, as the web app does) as the active user who holds the most
+# open questions. Sets INBOX_EMAIL and INBOX_COOKIE (name=value, as a browser sends it back).
+sign_in_expert() {
+	INBOX_EMAIL=$(psql_q -c "SELECT u.email FROM users u JOIN questions q ON u.id IN (q.assignee_id, q.claimed_by)
+	  WHERE q.status IN ('assigned', 'claimed', 'waiting_customer', 'escalated') AND u.status = 'active'
+	  GROUP BY u.id ORDER BY count(*) DESC, u.id LIMIT 1")
+	[[ -n $INBOX_EMAIL ]] || die "nobody holds an open question after relais demo and routing"
+	local headers
+	headers=$(curl -fsS -o /dev/null -D - -H 'Content-Type: application/json' \
+		--data "$(jq -nc --arg e "$INBOX_EMAIL" --arg p "$DEMO_PASSWORD" '{email: $e, password: $p}')" \
+		"http://127.0.0.1:$RELAIS_PORT/api/v1/session") || die "signing in as $INBOX_EMAIL failed"
+	INBOX_COOKIE=$(tr -d '\r' <<<"$headers" | sed -n 's/^set-cookie: \([^;]*\);.*/\1/Ip' | head -1)
+	[[ $INBOX_COOKIE == *=?* ]] || die "no session cookie in the sign-in answer"
+}
+
+# GETs the inbox once: it must answer 200 with items. Sets INBOX_ITEMS.
+check_inbox() {
+	local out status body
+	out=$(curl -sS -w '\n%{http_code}' -H "Cookie: $INBOX_COOKIE" "$INBOX_URL") || die "GET $INBOX_PATH failed"
+	status=${out##*$'\n'}
+	body=${out%$'\n'*}
+	[[ $status == 200 ]] || die "GET $INBOX_PATH as $INBOX_EMAIL answered $status: $body"
+	INBOX_ITEMS=$(jq '.items | length' <<<"$body") || die "GET $INBOX_PATH: not JSON: $body"
+	((INBOX_ITEMS > 0)) || die "the inbox of $INBOX_EMAIL is empty: $body"
+}
+
+# Captures the statements relais runs for one inbox request (PostgreSQL's statement log, on
+# for that request only) and writes the pgbench script that replays them: see the header and
+# captured-sql.mjs. Sets INBOX_PGBENCH_ARGS (the -D values) and INBOX_STATEMENTS.
+capture_inbox_sql() {
+	local pglog=$WORK/postgres.log start end
+	psql_q -c "ALTER SYSTEM SET log_statement = 'all'" -c "ALTER SYSTEM SET log_line_prefix = '%p %v '" \
+		-c "SELECT pg_reload_conf()" >/dev/null
+	sleep 0.5 # the postmaster passes the reload on to every backend
+	start=$(stat -c %s "$pglog")
+	check_inbox
+	sleep 0.2
+	end=$(stat -c %s "$pglog")
+	psql_q -c "ALTER SYSTEM RESET log_statement" -c "ALTER SYSTEM RESET log_line_prefix" -c "SELECT pg_reload_conf()" >/dev/null
+	tail -c +$((start + 1)) "$pglog" | head -c $((end - start)) >"$WORK/inbox-capture.log"
+	mkdir -p "$WORK/inbox"
+	INBOX_STATEMENTS=$(node "$BENCH_DIR/captured-sql.mjs" "$WORK/inbox-capture.log" "$WORK/inbox" \
+		"$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d relais) || die "cannot build the inbox pgbench script"
+	log "inbox statements (name, batch, parameters):"
+	while read -r line; do log "  $line"; done <<<"$INBOX_STATEMENTS"
+	# What pgbench will run returns what relais got: every statement rows (the session was
+	# found), the last one as many as the inbox has items.
+	local rows n
+	mapfile -t rows < <(psql_q -f "$WORK/inbox/check.sql" | sed -n 's/^ROWS //p')
+	((${#rows[@]} == $(wc -l <<<"$INBOX_STATEMENTS"))) || die "the check of the captured statements did not run them all"
+	for n in "${rows[@]}"; do ((n > 0)) || die "a captured statement returns no row: ${rows[*]}"; done
+	((rows[-1] == INBOX_ITEMS)) || die "the captured list returns ${rows[-1]} rows, the inbox $INBOX_ITEMS items"
+	INBOX_PGBENCH_ARGS=()
+	local v
+	while read -r v; do [[ -z $v ]] || INBOX_PGBENCH_ARGS+=(-D "$v"); done <"$WORK/inbox/pgbench.vars"
+}
+
+setup_inbox() {
+	INBOX_URL="http://127.0.0.1:$RELAIS_PORT$INBOX_PATH"
+	load_demo
+	sign_in_expert
+	check_inbox
+	log "inbox: $INBOX_PATH as $INBOX_EMAIL: $INBOX_ITEMS items"
+	capture_inbox_sql
 }
 
 # --- measuring ----------------------------------------------------------------------------
@@ -279,11 +404,13 @@ check_relais() {
 	done
 }
 
-# One wrk run; appends one JSON record to $RAW. Non-2xx answers or socket errors are kept in
-# the record and reported, since a fast error is not a served request.
+# One wrk run (target, URL, round, then more wrk arguments such as a header); appends one
+# JSON record to $RAW. Non-2xx answers or socket errors are kept in the record and reported,
+# since a fast error is not a served request.
 run_wrk() {
 	local target=$1 url=$2 round=$3
-	measure wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url"
+	shift 3
+	measure wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url"
 	local rps p99 p50 non2xx errors requests
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$OUT")
 	requests=$(awk '/ requests in / {print $1}' <<<"$OUT")
@@ -305,14 +432,18 @@ run_wrk() {
 	log "round $round $target: $rps req/s, p99 $p99 ms"
 }
 
-# One pgbench run. pgbench has no percentile report, so a 1% sample of transactions is logged
-# (negligible cost) and p50/p99 come from it.
+# One pgbench run: target, round, script, the session options (PGOPTIONS), then more pgbench
+# arguments (-D values). One transaction of the script counts as one request. pgbench has no
+# percentile report, so a 1% sample of transactions is logged (negligible cost) and p50/p99
+# come from it.
 run_pgbench() {
-	local round=$1 logdir
-	logdir=$WORK/pgbench-log-$round
+	local target=$1 round=$2 script=$3 logdir
+	local -x PGOPTIONS=$4
+	shift 4
+	logdir=$WORK/pgbench-log-$target-$round
 	mkdir -p "$logdir"
 	measure "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
-		-c "$PG_CLIENTS" -j "$THREADS" -T "$DURATION" -f "$WORK/select1.sql" \
+		-c "$PG_CLIENTS" -j "$THREADS" -T "$DURATION" -f "$script" "$@" \
 		--log --sampling-rate=0.01 --log-prefix="$logdir/pgbench" relais
 	local tps failed p50 p99 requests
 	tps=$(awk '/^tps = / {print $3}' <<<"$OUT")
@@ -324,11 +455,12 @@ run_pgbench() {
 		awk '{v[NR] = $1} END { i50 = int(NR * 0.50); i99 = int(NR * 0.99); if (i50 < 1) i50 = 1; if (i99 < 1) i99 = 1;
 			printf "%.3f %.3f\n", v[i50] / 1000, v[i99] / 1000 }')
 	rm -rf "$logdir"
-	jq -nc --argjson round "$round" --argjson rps "$tps" --argjson p50 "$p50" --argjson p99 "$p99" \
-		--argjson failed "${failed:-0}" --argjson requests "$requests" \
-		'{target: "pgbench", round: $round, rps: $rps, requests: $requests, p50_ms: $p50, p99_ms: $p99,
+	((${failed:-0} == 0)) || die "$target: $failed failed transactions"
+	jq -nc --arg target "$target" --argjson round "$round" --argjson rps "$tps" --argjson p50 "$p50" \
+		--argjson p99 "$p99" --argjson failed "${failed:-0}" --argjson requests "$requests" \
+		'{target: $target, round: $round, rps: $rps, requests: $requests, p50_ms: $p50, p99_ms: $p99,
 		  failed: $failed}' | add_cpu "$requests" >>"$RAW"
-	log "round $round pgbench: $tps tps, p99 $p99 ms"
+	log "round $round $target: $tps tps, p99 $p99 ms"
 }
 
 # Samples every worker's VmRSS every 0.5 s, tagged with the load being run, until killed.
@@ -362,7 +494,14 @@ run_target() {
 		stop_sampler
 		check_relais
 		;;
-	pgbench) run_pgbench "$round" ;;
+	inbox)
+		start_sampler inbox
+		run_wrk relais_inbox "$INBOX_URL" "$round" -H "Cookie: $INBOX_COOKIE"
+		stop_sampler
+		check_relais
+		;;
+	pgbench) run_pgbench pgbench "$round" "$WORK/select1.sql" "" ;;
+	pgbench_inbox) run_pgbench pgbench_inbox "$round" "$WORK/inbox/pgbench.sql" "$RELAIS_PG_OPTIONS" "${INBOX_PGBENCH_ARGS[@]}" ;;
 	esac
 }
 
@@ -373,6 +512,10 @@ warm_up() {
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$RELAIS_PORT/readyz" >/dev/null
 	"$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared -c "$PG_CLIENTS" -j "$THREADS" \
 		-T "$WARMUP" -f "$WORK/select1.sql" relais >/dev/null 2>&1
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "Cookie: $INBOX_COOKIE" "$INBOX_URL" >/dev/null
+	PGOPTIONS=$RELAIS_PG_OPTIONS "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
+		-c "$PG_CLIENTS" -j "$THREADS" -T "$WARMUP" -f "$WORK/inbox/pgbench.sql" "${INBOX_PGBENCH_ARGS[@]}" \
+		relais >/dev/null 2>&1
 }
 
 # --- report -------------------------------------------------------------------------------
@@ -396,6 +539,8 @@ write_json() {
 		--argjson rounds "$ROUNDS" --argjson duration "$DURATION" --argjson connections "$CONNECTIONS" \
 		--argjson threads "$THREADS" --argjson workers "$WORKERS" --argjson pool "$POOL_SIZE" \
 		--argjson pg_clients "$PG_CLIENTS" \
+		--arg inbox_path "$INBOX_PATH" --arg inbox_user "$INBOX_EMAIL" --argjson inbox_items "$INBOX_ITEMS" \
+		--arg inbox_statements "$INBOX_STATEMENTS" --arg pg_options "$RELAIS_PG_OPTIONS" \
 		--argjson idle "$IDLE_JSON" --argjson after "$AFTER_JSON" --argjson samples "$mem" '
 		def median: sort | if length == 0 then null
 			elif length % 2 == 1 then .[length / 2 | floor]
@@ -413,12 +558,15 @@ write_json() {
 			machine: {nproc: $nproc, cpu: $cpu, memory: $mem, kernel: $kernel, debian: $debian, loadavg_at_start: $loadavg_start, loadavg_at_end: $loadavg},
 			versions: {relais: $relais, postgres: $postgres, nginx: $nginx, wrk: $wrk},
 			settings: {rounds: $rounds, duration_s: $duration, wrk_connections: $connections, threads: $threads,
-			           relais_workers: $workers, relais_pool_per_worker: $pool, pgbench_clients: $pg_clients},
+			           relais_workers: $workers, relais_pool_per_worker: $pool, pgbench_clients: $pg_clients,
+			           inbox: {path: $inbox_path, user: $inbox_user, items: $inbox_items,
+			                   pgbench_statements: ($inbox_statements | split("\n")), pgbench_pgoptions: $pg_options}},
 			runs: $runs,
 			medians: $med,
 			ratios: {
 				healthz_vs_nginx: {value: ($med.relais_healthz.rps / $med.nginx.rps), target: 0.8},
-				readyz_vs_pgbench: {value: ($med.relais_readyz.rps / $med.pgbench.rps), target: 0.85}
+				readyz_vs_pgbench: {value: ($med.relais_readyz.rps / $med.pgbench.rps), target: 0.85},
+				inbox_vs_pgbench: {value: ($med.relais_inbox.rps / $med.pgbench_inbox.rps), target: 0.85}
 			},
 			memory_kib: {
 				idle: $idle,
@@ -437,23 +585,25 @@ print_table() {
 		def r1(n): (n * 10 | round) / 10;
 		def mib(k): ((k / 1024 * 10 | round) / 10 | tostring) + " MiB";
 		def ok(v; t): if v >= t then "meets" else "MISSES" end;
-		def server(t; c): if t == "nginx" then c.nginx_workers elif t == "pgbench" then 0 else c.relais_workers end;
+		def server(t; c): if t == "nginx" then c.nginx_workers else c.relais_workers end;
+		def db(t): t == "relais_readyz" or t == "pgbench" or t == "relais_inbox" or t == "pgbench_inbox";
 		"| target | requests/s (median) | p50 ms | p99 ms | CPU µs/req: server | PostgreSQL | load generator |",
 		"|---|---:|---:|---:|---:|---:|---:|",
-		(.medians as $m | ["nginx", "relais_healthz", "relais_readyz", "pgbench"][] | select($m[.]) as $t |
-			$m[$t] as $v | $v.cpu_us_per_req as $c |
-			"| \($t) | \($v.rps | round) | \(r($v.p50_ms)) | \(r($v.p99_ms)) | \(if $t == "pgbench" then "-" else r1(server($t; $c)) end) | \(if $t == "relais_readyz" or $t == "pgbench" then r1($c.postgres) else "-" end) | \(r1($c.load_generator)) |"),
+		(.medians as $m | ["nginx", "relais_healthz", "relais_readyz", "pgbench", "relais_inbox", "pgbench_inbox"][] |
+			select($m[.]) as $t | $m[$t] as $v | $v.cpu_us_per_req as $c |
+			"| \($t) | \($v.rps | round) | \(r($v.p50_ms)) | \(r($v.p99_ms)) | \(if ($t | startswith("pgbench")) then "-" else r1(server($t; $c)) end) | \(if db($t) then r1($c.postgres) else "-" end) | \(r1($c.load_generator)) |"),
 		"",
 		"| ratio of medians | value | target | |",
 		"|---|---:|---:|---|",
 		(.ratios | to_entries[] | "| \(.key) | \(r(.value.value)) | >= \(.value.target) | \(ok(.value.value; .value.target)) |"),
 		"",
-		"| relais worker (pid) | idle | max under /healthz | max under /readyz | idle after load |",
-		"|---|---:|---:|---:|---:|",
+		"| relais worker (pid) | idle | max under /healthz | max under /readyz | max under inbox | idle after load |",
+		"|---|---:|---:|---:|---:|---:|",
 		(.memory_kib as $m | $m.idle | keys[] as $pid |
-			"| \($pid) | \(mib($m.idle[$pid])) | \(mib($m.max_under_load.healthz[$pid] // 0)) | \(mib($m.max_under_load.readyz[$pid] // 0)) | \(mib($m.after_load[$pid] // 0)) |"),
+			"| \($pid) | \(mib($m.idle[$pid])) | \(mib($m.max_under_load.healthz[$pid] // 0)) | \(mib($m.max_under_load.readyz[$pid] // 0)) | \(mib($m.max_under_load.inbox[$pid] // 0)) | \(mib($m.after_load[$pid] // 0)) |"),
 		"",
-		"Memory target: <= 30 MiB per worker. \(.settings.rounds) rounds of \(.settings.duration_s) s; wrk \(.settings.threads) threads x \(.settings.wrk_connections) connections; pgbench \(.settings.pgbench_clients) clients, \(.settings.threads) threads."
+		"Memory target: <= 30 MiB per worker. \(.settings.rounds) rounds of \(.settings.duration_s) s; wrk \(.settings.threads) threads x \(.settings.wrk_connections) connections; pgbench \(.settings.pgbench_clients) clients, \(.settings.threads) threads.",
+		"Inbox: GET \(.settings.inbox.path) as \(.settings.inbox.user), \(.settings.inbox.items) items; pgbench_inbox runs \(.settings.inbox.pgbench_statements | map(split(" ")[0:2] | "\(.[0]) (batch \(.[1]))") | join(", "))."
 	' "$RESULTS_DIR/latest.json"
 }
 
@@ -469,7 +619,9 @@ rss_json() {
 
 main() {
 	[[ $(id -u) -eq 0 ]] || die "run as root (the PostgreSQL cluster is run as the postgres user)"
-	for tool in wrk jq curl ss runuser pgrep /usr/bin/time "$NGINX" "$PG_BIN/initdb" "$PG_BIN/pgbench"; do need "$tool"; done
+	for tool in wrk jq curl ss runuser pgrep node /usr/bin/time "$NGINX" "$PG_BIN/initdb" "$PG_BIN/psql" "$PG_BIN/pgbench"; do
+		need "$tool"
+	done
 	[[ -x $RELAIS ]] || die "$RELAIS not found; run make first"
 
 	# Other work on the machine skews every number; the load average says how much there was.
@@ -493,9 +645,11 @@ main() {
 	IDLE_JSON=$(rss_json)
 	log "idle worker RSS (KiB): $IDLE_JSON"
 
+	setup_inbox
 	warm_up
 
-	local targets=(nginx healthz readyz pgbench) n=4 round i
+	local targets=(nginx healthz readyz pgbench inbox pgbench_inbox) round i
+	local n=${#targets[@]}
 	for ((round = 1; round <= ROUNDS; round++)); do
 		# Rotate the starting target each round.
 		for ((i = 0; i < n; i++)); do
