@@ -45,20 +45,27 @@ static struct db_stmt stmt_load_experts = {
     "  JOIN community_members m ON m.community_id = qc.community_id AND m.role = 'expert' AND m.status = 'active'"
     "  JOIN users u ON u.id = m.user_id AND u.status = 'active'),"
     /* local_now() catches an unknown zone in a subtransaction: once per zone, not per expert. */
-    " zone AS (SELECT z.time_zone, local_now(z.time_zone) AS local FROM (SELECT DISTINCT time_zone FROM e) z)"
+    " zone AS (SELECT z.time_zone, local_now(z.time_zone) AS local FROM (SELECT DISTINCT time_zone FROM e) z),"
+    /* Open load counted for all of them in one pass over the questions (each heap page read
+     * once, not once per expert): what is assigned to them, plus what they claimed of others'. */
+    " load AS (SELECT who, count(*) AS n FROM ("
+    "   SELECT l.assignee_id AS who FROM questions l"
+    "    WHERE l.status IN " OPEN_STATUSES " AND l.assignee_id IN (SELECT id FROM e)"
+    "   UNION ALL SELECT l.claimed_by FROM questions l"
+    "    WHERE l.status IN " OPEN_STATUSES " AND l.claimed_by IN (SELECT id FROM e)"
+    "     AND l.assignee_id IS DISTINCT FROM l.claimed_by) x GROUP BY who)"
     " SELECT e.community_id, e.id AS user_id, array_to_string(e.languages, ',') AS languages, e.working_hours,"
     "  e.weekly_cap, extract(isodow FROM tz.local)::int AS weekday,"
     "  (extract(hour FROM tz.local) * 60 + extract(minute FROM tz.local))::int AS minute,"
     "  EXISTS (SELECT 1 FROM out_of_office o WHERE o.user_id = e.id AND o.ends_at > now() AND o.starts_at <= now())"
     "   AS away,"
-    "  (SELECT count(*) FROM questions l WHERE (l.assignee_id = e.id OR l.claimed_by = e.id)"
-    "   AND l.status IN " OPEN_STATUSES ") AS load,"
+    "  coalesce(load.n, 0) AS load,"
     "  (SELECT coalesce(sum(t.routed), 0) FROM expert_route_days t WHERE t.user_id = e.id"
     "   AND t.day > (now() AT TIME ZONE 'UTC')::date - 7) AS routed_week,"
     "  (SELECT (extract(epoch FROM t.last_routed_at) * 1000000)::bigint FROM expert_route_days t"
     "   WHERE t.user_id = e.id ORDER BY t.day DESC LIMIT 1) AS last_routed,"
     "  (SELECT string_agg(x.tag || ':' || x.level, ',') FROM user_expertise x WHERE x.user_id = e.id) AS expertise"
-    " FROM e JOIN zone tz ON tz.time_zone = e.time_zone"
+    " FROM e JOIN zone tz ON tz.time_zone = e.time_zone LEFT JOIN load ON load.who = e.id"
     " ORDER BY e.community_id, e.id",
     1, 0};
 

@@ -323,6 +323,29 @@ test('equal experts take turns: round robin over the routing history', async () 
   assert.deepEqual([...counts.values()], [2, 2, 2]);
 });
 
+test('open load counts what is assigned to an expert and what they claimed of others, once each, open statuses only', async () => {
+  const c = community();
+  const owner = await member(c, 'manager');
+  const busy = await member(c, 'expert', { expertise: { load: 3 }, languages: ['en'], weeklyCap: 1000 });
+  const idle = await member(c, 'expert', { expertise: { load: 1 }, languages: ['en'], weeklyCap: 1000 });
+  const ch = channel(c, owner);
+  // busy: two assigned (one also claimed by them: counted once), one claimed of idle's, one
+  // waiting for the customer; closed and answered ones do not count. Load 4: 30 − 20 = 10.
+  question(ch, { status: 'assigned', assignee: busy, job: false });
+  const both = question(ch, { status: 'claimed', assignee: busy, job: false });
+  sql(srv, `UPDATE questions SET claimed_by = ${busy} WHERE id = ${both}`);
+  const others = question(ch, { status: 'claimed', assignee: idle, job: false });
+  sql(srv, `UPDATE questions SET claimed_by = ${busy} WHERE id = ${others}`);
+  question(ch, { status: 'waiting_customer', assignee: busy, job: false });
+  question(ch, { status: 'closed', assignee: busy, job: false });
+  question(ch, { status: 'answered', assignee: busy, job: false });
+  const q = question(ch, { tags: ['load'] });
+  await decided(q);
+  const got = routes(q).map((r) => [r.user_id, r.rank, r.parts.load]);
+  // idle has one open question (claimed by busy, still assigned to idle): load 1, 10 − 5 = 5.
+  assert.deepEqual(got, [[busy, 1, -20], [idle, 2, -5]]);
+});
+
 test('the weekly cap counts the questions routed in the last 7 days', async () => {
   const c = community();
   const owner = await member(c, 'manager');

@@ -173,7 +173,7 @@ relais_ticks() { ticks_of $(pgrep -P "$RELAIS_PID"); }
 pg_ticks() { ticks_of "$PG_PID" $(pgrep -P "$PG_PID"); }
 
 start_closer
-rates=(); p50s=(); p99s=(); relais_cpu=(); pg_cpu=(); all_intakes=0
+rates=(); p50s=(); p99s=(); relais_cpu=(); pg_cpu=(); all_intakes=0 all_created=0 rounds_s=0
 all_r0=$(relais_ticks) all_g0=$(pg_ticks)
 printf '| round | intakes/s (202) | p50 ms | p99 ms | duplicates | other | CPU µs/intake: relais | PostgreSQL |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for round in $(seq "$ROUNDS"); do
@@ -189,6 +189,8 @@ for round in $(seq "$ROUNDS"); do
 	rc=$(awk -v t=$((r1 - r0)) -v n="$total" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }')
 	gc=$(awk -v t=$((g1 - g0)) -v n="$total" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }')
 	all_intakes=$((all_intakes + total))
+	all_created=$((all_created + created))
+	rounds_s=$(awk -v a="$rounds_s" -v b="$seconds" 'BEGIN { printf "%.2f", a + b }')
 	rates+=("$rate"); p50s+=("$p50_ms"); p99s+=("$p99_ms"); relais_cpu+=("$rc"); pg_cpu+=("$gc")
 	printf '| %d | %s | %s | %s | %s | %s | %s | %s |\n' "$round" "$rate" "$p50_ms" "$p99_ms" "$duplicate" "$other" "$rc" "$gc"
 done
@@ -209,6 +211,11 @@ printf '\n**median of %d rounds**: %s intakes/s, p50 %s ms, p99 %s ms; CPU per i
 	"$ROUNDS" "$(median "${rates[@]}")" "$(median "${p50s[@]}")" "$(median "${p99s[@]}")" "$(median "${relais_cpu[@]}")" \
 	"$(median "${pg_cpu[@]}")"
 printf 'routing: %s jobs pending after the last round, done %s s later (%s left)\n' "$backlog" "$drain_s" "$left"
+# The rate that holds when routing has to keep up: every question of the rounds stored,
+# triaged and routed, over the rounds' time plus the time routing needed after them.
+printf '**sustained, routing included**: %s questions/s (%s created in %s s of rounds + %s s for routing to finish)\n' \
+	"$(awk -v n="$all_created" -v r="$rounds_s" -v d="$drain_s" 'BEGIN { printf "%.0f", n / (r + d) }')" \
+	"$all_created" "$rounds_s" "$drain_s"
 printf 'CPU per intake over the whole run, routing included: relais %s µs, PostgreSQL %s µs\n' \
 	"$(awk -v t=$((all_r1 - all_r0)) -v n="$all_intakes" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }')" \
 	"$(awk -v t=$((all_g1 - all_g0)) -v n="$all_intakes" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }')"
