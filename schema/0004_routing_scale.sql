@@ -40,3 +40,11 @@ DROP INDEX question_routes_user_idx;
 -- does not route must not read through the routing backlog to find SLA timers.
 DROP INDEX jobs_due_idx;
 CREATE INDEX jobs_due_idx ON jobs (kind, run_at, id) WHERE status = 'pending';
+
+-- Both tables churn: every question is updated a few times while it is open (each version an
+-- entry in every index, including the partial ones that routing counts open load with), and
+-- every job row is inserted, claimed and deleted. Autovacuum's default (a fifth of the table
+-- dead) let routing read through tens of thousands of dead index entries per decision under
+-- a sustained intake; a small fixed share keeps the indexes lean.
+ALTER TABLE questions SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 500);
+ALTER TABLE jobs SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 500);

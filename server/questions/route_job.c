@@ -48,7 +48,7 @@ static struct db_stmt stmt_load_experts = {
     " zone AS (SELECT z.time_zone, local_now(z.time_zone) AS local FROM (SELECT DISTINCT time_zone FROM e) z),"
     /* Open load counted for all of them in one pass over the questions (each heap page read
      * once, not once per expert): what is assigned to them, plus what they claimed of others'. */
-    " load AS (SELECT who, count(*) AS n FROM ("
+    " load AS MATERIALIZED (SELECT who, count(*) AS n FROM ("
     "   SELECT l.assignee_id AS who FROM questions l"
     "    WHERE l.status IN " OPEN_STATUSES " AND l.assignee_id IN (SELECT id FROM e)"
     "   UNION ALL SELECT l.claimed_by FROM questions l"
@@ -139,8 +139,8 @@ static struct db_stmt stmt_triage = {
 static struct db_stmt stmt_requeue = {
     "routing_requeue",
     "SELECT q.id, job_add('question.route', jsonb_build_object('question_id', q.id), NULL) AS job_id"
-    " FROM questions q WHERE q.id = ANY ($1::bigint[]) AND q.status = 'routing'"
-    "  AND q.updated_at = ($2::timestamptz[])[array_position($1::bigint[], q.id)]",
+    " FROM unnest($1::bigint[], $2::timestamptz[]) AS g (id, version)"
+    " JOIN questions q ON q.id = g.id AND q.status = 'routing' AND q.updated_at = g.version",
     2, 0};
 
 void routing_register_statements(void)

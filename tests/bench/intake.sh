@@ -57,7 +57,7 @@ cleanup() {
 	if [[ -n $PG_DATA && -f $PG_DATA/postmaster.pid ]]; then
 		runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1
 	fi
-	if [[ -n ${KEEP_LOG:-} && -n $WORK ]]; then cp "$WORK/postgres.log" "$KEEP_LOG"; fi
+	if [[ -n ${KEEP_LOG:-} && -n $WORK ]]; then cp "$WORK/postgres.log" "$KEEP_LOG"; cp "$WORK/relais.log" "$KEEP_LOG.relais"; fi
 	if [[ -n $WORK ]]; then rm -rf "$WORK"; fi
 	exit "$rc"
 }
