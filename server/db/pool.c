@@ -15,6 +15,7 @@
 #define CONNECT_TIMEOUT_MS 3000
 
 static struct db_stmt *statements[DB_MAX_STATEMENTS];
+static bool planned_each_time[DB_MAX_STATEMENTS];
 static int statement_count;
 
 void db_register_statement(struct db_stmt *stmt)
@@ -28,6 +29,12 @@ void db_register_statement(struct db_stmt *stmt)
 	}
 	stmt->id = statement_count;
 	statements[statement_count++] = stmt;
+}
+
+void db_register_statement_planned_each_time(struct db_stmt *stmt)
+{
+	db_register_statement(stmt);
+	planned_each_time[stmt->id] = true;
 }
 
 struct db_batch {
@@ -286,7 +293,7 @@ static bool batch_send_on(struct db_conn *c, struct db_batch *b)
 	 * connection does not prepare them again (unmarked in batch_record if they fail). */
 	for (int i = 0; i < b->count; i++) {
 		const struct db_stmt *s = b->stmts[i];
-		if (is_prepared(c, s->id))
+		if (planned_each_time[s->id] || is_prepared(c, s->id))
 			continue;
 		if (!PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL))
 			return false;
@@ -295,7 +302,9 @@ static bool batch_send_on(struct db_conn *c, struct db_batch *b)
 	}
 	for (int i = 0; i < b->count; i++) {
 		const struct db_stmt *s = b->stmts[i];
-		if (!PQsendQueryPrepared(c->pg, s->name, s->nparams, (const char *const *)b->values[i], NULL, NULL, 0))
+		const char *const *values = (const char *const *)b->values[i];
+		if (planned_each_time[s->id] ? !PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, values, NULL, NULL, 0)
+		                      : !PQsendQueryPrepared(c->pg, s->name, s->nparams, values, NULL, NULL, 0))
 			return false;
 		b->expect[b->nexpect++] = i;
 	}

@@ -52,6 +52,11 @@ struct db_pool_stats {
 
 /* Statements are registered once, before any pool starts. */
 void db_register_statement(struct db_stmt *stmt);
+/* The same, for a statement planned with its parameters at every run instead of prepared:
+ * cheap statements on tables that grow from empty (jobs, questions), whose prepared plan,
+ * fixed while the table was small, would keep reading it whole until the next ANALYZE
+ * (measured: routing's job deletion scanned 17,000 jobs, 14 ms, for 32 rows). */
+void db_register_statement_planned_each_time(struct db_stmt *stmt);
 
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max,
                             int64_t timeout_ms, const char *application_name);

@@ -61,7 +61,7 @@ void jobs_register_statements(void)
 {
 	db_register_statement(&stmt_claim);
 	db_register_statement(&stmt_done);
-	db_register_statement(&stmt_done_many);
+	db_register_statement_planned_each_time(&stmt_done_many);
 	db_register_statement(&stmt_failed);
 }
 

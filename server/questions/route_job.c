@@ -82,35 +82,41 @@ static struct db_stmt stmt_lock = {
     " (SELECT DISTINCT (c % 2147483647)::int AS k FROM unnest($1::bigint[]) AS c ORDER BY 1) x",
     1, 0};
 
-/* $1 question, $2 version, $3 primary, $4 backup or NULL, $5 $6 primary score and parts,
- * $7 $8 backup score and parts, $9 $10 $11 the freshness guard (as in the triage below).
- * The SLA clock is armed in the same UPDATE, as question_sla_arm() would in a second one:
- * every row version of a question is an entry in each of its indexes. */
+/* The group's assignments in one statement: executor start-up of a statement this size cost
+ * about as much as its work when it ran once per decision. $1 the decisions, a JSON array of
+ * {"id", "version", "primary", "backup" (or null), "pscore", "pparts", "bscore", "bparts",
+ * "candidates"}; $2 $3 the freshness guard (as in the triage below, with each decision's own
+ * candidates). The SLA clock is armed in the same UPDATE, as question_sla_arm() would in a
+ * second one: every row version of a question is an entry in each of its indexes. */
 static struct db_stmt stmt_assign = {
     "routing_assign",
-    "WITH u AS (UPDATE questions q SET status = 'assigned', assignee_id = $3, primary_expert_id = $3,"
-    "  backup_expert_id = $4, claimed_by = NULL, escalation_level = 0, triage_reason = '', updated_at = now(),"
+    "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS d (id bigint, version timestamptz,"
+    "   \"primary\" bigint, backup bigint, pscore int, pparts jsonb, bscore int, bparts jsonb, candidates jsonb)),"
+    " u AS (UPDATE questions q SET status = 'assigned', assignee_id = d.\"primary\", primary_expert_id = d.\"primary\","
+    "  backup_expert_id = d.backup, claimed_by = NULL, escalation_level = 0, triage_reason = '', updated_at = now(),"
     "  sla_due_at = now() + make_interval(secs => ch.sla_seconds), sla_remaining = NULL,"
     "  sla_version = q.sla_version + 1"
-    "  FROM channels ch"
-    "  WHERE q.id = $1 AND ch.id = q.channel_id AND q.status = 'routing' AND q.updated_at = $2::timestamptz"
-    "   AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > $9::bigint AND r.rank = 1"
-    "    AND r.user_id = ANY ($10::bigint[]) AND r.question_id <> ALL ($11::bigint[]))"
-    "  RETURNING q.id, q.community_id, q.title, q.language, q.sla_due_at, q.sla_version),"
+    "  FROM d, channels ch"
+    "  WHERE q.id = d.id AND ch.id = q.channel_id AND q.status = 'routing' AND q.updated_at = d.version"
+    "   AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > $2::bigint AND r.rank = 1"
+    "    AND r.user_id IN (SELECT c::bigint FROM jsonb_array_elements_text(d.candidates) AS c)"
+    "    AND r.question_id <> ALL ($3::bigint[]))"
+    "  RETURNING q.id, q.community_id, q.title, q.language, q.sla_due_at, q.sla_version,"
+    "   d.\"primary\", d.backup, d.pscore, d.pparts, d.bscore, d.bparts),"
     " r AS (INSERT INTO question_routes (question_id, user_id, rank, score, parts)"
     "  SELECT u.id, x.user_id, x.rank, x.score, x.parts FROM u,"
-    "   (VALUES ($3::bigint, 1, $5::int, $6::jsonb), ($4::bigint, 2, $7::int, $8::jsonb))"
+    "   LATERAL (VALUES (u.\"primary\", 1, u.pscore, u.pparts), (u.backup, 2, u.bscore, u.bparts))"
     "   AS x (user_id, rank, score, parts)"
-    "  WHERE x.user_id IS NOT NULL RETURNING id),"
+    "  WHERE x.user_id IS NOT NULL ORDER BY u.id, x.rank RETURNING id),"
     " e AS (INSERT INTO question_events (question_id, kind, details) SELECT u.id, 'question.routed',"
-    "  jsonb_build_object('primary', $3::bigint, 'backup', $4::bigint) FROM u RETURNING id)"
-    " SELECT u.id, (SELECT count(*) FROM r) AS routes, (SELECT count(*) FROM e) AS _event,"
-    "  notification_add($3, 'question.assigned', u.id, NULL, jsonb_build_object('title', u.title,"
+    "  jsonb_build_object('primary', u.\"primary\", 'backup', u.backup) FROM u ORDER BY u.id RETURNING id)"
+    " SELECT u.id, (SELECT count(*) FROM r) AS _routes, (SELECT count(*) FROM e) AS _events,"
+    "  notification_add(u.\"primary\", 'question.assigned', u.id, NULL, jsonb_build_object('title', u.title,"
     "   'language', u.language, 'community_id', u.community_id, 'role', 'primary')) AS _notification,"
     "  job_add('question.sla', jsonb_build_object('question_id', u.id, 'version', u.sla_version), u.sla_due_at)"
     "   AS _timer, u.sla_due_at"
-    " FROM u",
-    11, 0};
+    " FROM u ORDER BY u.id",
+    3, 0};
 
 /* Nobody can take it: the community's managers triage it. (The timeline rows are inserted
  * here rather than with question_event(): a SQL function that writes is parsed and planned
@@ -145,12 +151,12 @@ static struct db_stmt stmt_requeue = {
 
 void routing_register_statements(void)
 {
-	db_register_statement(&stmt_load_questions);
-	db_register_statement(&stmt_load_experts);
-	db_register_statement(&stmt_assign);
+	db_register_statement_planned_each_time(&stmt_load_questions);
+	db_register_statement_planned_each_time(&stmt_load_experts);
+	db_register_statement_planned_each_time(&stmt_assign);
 	db_register_statement(&stmt_triage);
 	db_register_statement(&stmt_lock);
-	db_register_statement(&stmt_requeue);
+	db_register_statement_planned_each_time(&stmt_requeue);
 }
 
 static bool flag(const PGresult *r, int row, const char *column)
@@ -182,7 +188,7 @@ bool routing_payload_id(const struct job *job, const char *name, char *out, size
  * redone when every worker routed). Others wait here (at most JOBS_MAX_IN_FLIGHT, the jobs
  * this worker holds); hosts still decide side by side, which the guard settles. A group that
  * fails is tried again one job at a time, so that one bad question does not fail the others. */
-#define GROUP_MAX 32 /* the write: lock + one statement per decision + requeue + done */
+#define GROUP_MAX 32 /* the write: lock, a statement per triage decision, one for all assignments, requeue, done */
 _Static_assert(GROUP_MAX + 3 <= DB_MAX_BATCH, "a group's write fits in one batch");
 
 static struct {
@@ -257,14 +263,6 @@ static void written(const struct db_result *result, void *arg)
 	next();
 }
 
-static void write_parts(char *score, size_t score_size, char **parts, const struct routing_candidate *c)
-{
-	snprintf(score, score_size, "%d", c->score);
-	json_t *p = routing_parts_json(&c->parts);
-	*parts = json_dumps(p, JSON_COMPACT);
-	json_decref(p);
-}
-
 /* "{"a","b",...}" of `count` texts, as one array parameter. */
 static char *array_text(const char *const *items, int count)
 {
@@ -332,8 +330,8 @@ static void load_expert(struct loaded_expert *x, const PGresult *r, int row)
 
 /* Adds the decision for question `row` of `questions` to the write batch, among the experts
  * of its community (experts[0..count-1]). */
-static void decide(struct db_batch *b, const PGresult *questions, int row, const struct loaded_expert *experts,
-                   int count, const char *group_ids)
+static void decide(struct db_batch *b, json_t *assignments, const PGresult *questions, int row,
+                   const struct loaded_expert *experts, int count, const char *group_ids)
 {
 	const char *question = db_value(questions, row, "id"), *version = db_value(questions, row, "version");
 	const char *language = db_value(questions, row, "language"), *tags = db_value(questions, row, "tags");
@@ -358,37 +356,33 @@ static void decide(struct db_batch *b, const PGresult *questions, int row, const
 			}
 	}
 	int eligible = routing_rank(c, count, order);
-	/* {id,id,...}: every candidate, excluded or not, since any of them may change the outcome. */
-	char *ids = xmalloc((size_t)count * 21 + 3), *w = ids;
-	*w++ = '{';
-	for (int i = 0; i < count; i++)
-		w += sprintf(w, "%s%lld", i ? "," : "", (long long)c[i].user_id);
-	strcpy(w, "}");
-	const char *seen = db_value(questions, row, "seen_route");
 	if (eligible == 0) {
 		log_info("question %s: no expert available among %d; to triage", question, count);
-		const char *v[] = {question, version, seen, ids, group_ids};
+		/* {id,id,...}: every candidate, excluded or not, since any of them may change the outcome. */
+		char *ids = xmalloc((size_t)count * 21 + 3), *w = ids;
+		*w++ = '{';
+		for (int i = 0; i < count; i++)
+			w += sprintf(w, "%s%lld", i ? "," : "", (long long)c[i].user_id);
+		strcpy(w, "}");
+		const char *v[] = {question, version, db_value(questions, row, "seen_route"), ids, group_ids};
 		db_batch_add(b, &stmt_triage, v);
+		free(ids);
 	} else {
 		const struct routing_candidate *p = &c[order[0]], *k = eligible > 1 ? &c[order[1]] : NULL;
-		char primary[24], backup[24], pscore[16], bscore[16];
-		char *pparts = NULL, *bparts = NULL;
-		snprintf(primary, sizeof primary, "%lld", (long long)p->user_id);
-		write_parts(pscore, sizeof pscore, &pparts, p);
-		if (k) {
-			snprintf(backup, sizeof backup, "%lld", (long long)k->user_id);
-			write_parts(bscore, sizeof bscore, &bparts, k);
-		}
-		log_info("question %s: best expert %s (score %d), backup %s", question, primary, p->score,
-		         k ? backup : "none");
-		const char *v[] = {question, version, primary, k ? backup : NULL, pscore, pparts, k ? bscore : NULL, bparts,
-		                   seen, ids, group_ids};
-		db_batch_add(b, &stmt_assign, v);
-		free(pparts);
-		free(bparts);
+		log_info("question %s: best expert %lld (score %d), backup %lld", question, (long long)p->user_id,
+		         p->score, k ? (long long)k->user_id : 0LL);
+		json_t *candidates = json_array();
+		for (int i = 0; i < count; i++)
+			json_array_append_new(candidates, json_integer(c[i].user_id));
+		json_array_append_new(
+		    assignments,
+		    json_pack("{s:s, s:s, s:I, s:o, s:i, s:o, s:o, s:o, s:o}", "id", question, "version", version,
+		              "primary", (json_int_t)p->user_id, "backup", k ? json_integer(k->user_id) : json_null(),
+		              "pscore", p->score, "pparts", routing_parts_json(&p->parts), "bscore",
+		              k ? json_integer(k->score) : json_null(), "bparts",
+		              k ? routing_parts_json(&k->parts) : json_null(), "candidates", candidates));
 		group.chosen[group.nchosen++] = p->user_id;
 	}
-	free(ids);
 	free(c);
 	free(order);
 }
@@ -419,14 +413,22 @@ static void loaded(const struct db_result *result, void *arg)
 	const char *lv[] = {lock_ids};
 	db_batch_add(b, &stmt_lock, lv);
 	group.nchosen = 0;
+	json_t *assignments = json_array();
 	for (int i = 0; i < n; i++) {
 		int first = 0, count = 0;
 		while (first < nexperts && strcmp(experts[first].community_id, communities[i]))
 			first++;
 		while (first + count < nexperts && !strcmp(experts[first + count].community_id, communities[i]))
 			count++;
-		decide(b, qr, i, experts + first, count, question_ids);
+		decide(b, assignments, qr, i, experts + first, count, question_ids);
 	}
+	if (json_array_size(assignments) > 0) {
+		char *decisions = json_dumps(assignments, JSON_COMPACT);
+		const char *av[] = {decisions, db_value(qr, 0, "seen_route"), question_ids};
+		db_batch_add(b, &stmt_assign, av);
+		free(decisions);
+	}
+	json_decref(assignments);
 	const char *rv[] = {question_ids, version_list};
 	db_batch_add(b, &stmt_requeue, rv);
 	jobs_batch_done_many(b, group.jobs, group.count);
