@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "db/rows.h"
 #include "http/internal.h"
@@ -70,19 +71,24 @@ static void send_reply(struct http_req *req, int status, const void *body, size_
 	http_after_reply(req);
 }
 
+/* Answers are written into one buffer kept for the next answer: the body is sent (or copied
+ * into the connection's output) before http_reply_json returns, and a worker answers on one
+ * thread. One that grew for a large answer is let go, so that it does not stay that big. */
+static struct json_text reply_text;
+#define REPLY_TEXT_KEEP (64 * 1024)
+
 void http_reply_json(struct http_req *req, int status, json_t *body)
 {
 	/* One buffer, the newline included: no copy when the kernel takes it all at once. */
-	size_t len = json_dumpb(body, NULL, 0, JSON_COMPACT);
-	char *text = len ? malloc(len + 1) : NULL;
-	if (text)
-		len = json_dumpb(body, text, len, JSON_COMPACT);
+	reply_text.len = 0;
+	bool ok = json_text_append(&reply_text, body);
 	json_decref(body);
-	if (text)
-		text[len++] = '\n';
+	if (ok)
+		json_text_put(&reply_text, "\n", 1);
 	http_set_header(req, "Content-Type", "application/json; charset=utf-8");
-	send_reply(req, status, text, text ? len : 0, false);
-	free(text);
+	send_reply(req, status, ok ? reply_text.data : NULL, ok ? reply_text.len : 0, false);
+	if (reply_text.cap > REPLY_TEXT_KEEP)
+		json_text_free(&reply_text);
 }
 
 void http_reply_error(struct http_req *req, int status, const char *code, const char *message, const char *field)
