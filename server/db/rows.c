@@ -87,6 +87,23 @@ const char *db_value(const PGresult *r, int row, const char *column)
 	return PQgetvalue(r, row, c);
 }
 
+void db_columns(const PGresult *r, const char *const names[], int count, int out[])
+{
+	int n = PQnfields(r), next = 0;
+	for (int k = 0; k < count; k++) {
+		out[k] = -1;
+		/* From the column after the previous name's, round to where the search began. */
+		for (int seen = 0; seen < n; seen++) {
+			int c = (next + seen) % n;
+			if (!strcmp(PQfname(r, c), names[k])) {
+				out[k] = c;
+				next = c + 1;
+				break;
+			}
+		}
+	}
+}
+
 long long db_int(const PGresult *r, int row, const char *column)
 {
 	const char *v = db_value(r, row, column);

@@ -13,6 +13,11 @@ json_t *db_row_json(const PGresult *result, int row);
 json_t *db_rows_json(const PGresult *result);
 /* Value of a column by name, NULL when absent or SQL NULL. */
 const char *db_value(const PGresult *result, int row, const char *column);
+/* The column numbers of several names at once, -1 for a name the result lacks: for rows
+ * read by column number. Each search starts after the previous name's column, so that names
+ * listed in the statement's order cost one comparison each (PQfnumber compares from the
+ * first column every time). Names are lower case and unique in the result. */
+void db_columns(const PGresult *result, const char *const names[], int count, int out[]);
 long long db_int(const PGresult *result, int row, const char *column);
 
 #endif

@@ -99,6 +99,8 @@ struct http_req;
  * when `_sees_customer`), the four people as {id, display_name} or null, and `can` when the
  * row has the `_can_*` columns. */
 json_t *question_json(const PGresult *r, int row);
+/* Every row of the result, as question_json writes each. */
+json_t *question_rows_json(const PGresult *r);
 
 /* "true" / "false" for Q_ADMIN. */
 const char *question_admin_text(const struct http_req *req);

@@ -90,9 +90,7 @@ static void listed(const struct db_result *result, void *arg)
 			return;
 		}
 	}
-	json_t *items = json_array();
-	for (int i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, question_json(r, i));
+	json_t *items = question_rows_json(r);
 	json_t *cursor = json_null();
 	int n = PQntuples(r);
 	if (n > 0 && n == st->limit) {
