@@ -2,9 +2,11 @@
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "core/json_text.h"
 #include "core/log.h"
@@ -22,17 +24,39 @@ const char *http_param(struct http_req *req, const char *name)
 	return NULL;
 }
 
+struct http_query_param {
+	const char *name, *value;
+};
+
+/* Decodes the whole query string once, with libevent's parser (a malformed query string has
+ * no parameters at all), into the arena. */
+static void parse_query(struct http_req *req)
+{
+	req->query_parsed = true;
+	struct evkeyvalq q;
+	if (!req->query || evhttp_parse_query_str(req->query, &q) != 0)
+		return;
+	int n = 0;
+	for (struct evkeyval *kv = TAILQ_FIRST(&q); kv; kv = TAILQ_NEXT(kv, next))
+		n++;
+	req->query_params = arena_alloc(&req->arena, sizeof *req->query_params * (size_t)(n ? n : 1));
+	for (struct evkeyval *kv = TAILQ_FIRST(&q); kv; kv = TAILQ_NEXT(kv, next)) {
+		struct http_query_param *p = &req->query_params[req->nquery_params++];
+		p->name = arena_strdup(&req->arena, kv->key);
+		p->value = arena_strdup(&req->arena, kv->value);
+	}
+	evhttp_clear_headers(&q);
+}
+
 const char *http_query(struct http_req *req, const char *name)
 {
-	if (!req->query)
-		return NULL;
-	struct evkeyvalq q;
-	if (evhttp_parse_query_str(req->query, &q) != 0)
-		return NULL;
-	const char *v = evhttp_find_header(&q, name);
-	const char *out = v ? arena_strdup(&req->arena, v) : NULL;
-	evhttp_clear_headers(&q);
-	return out;
+	if (!req->query_parsed)
+		parse_query(req);
+	/* The first parameter of that name, compared as evhttp_find_header does. */
+	for (int i = 0; i < req->nquery_params; i++)
+		if (!evutil_ascii_strcasecmp(req->query_params[i].name, name))
+			return req->query_params[i].value;
+	return NULL;
 }
 
 const char *http_cookie(struct http_req *req, const char *name)

@@ -16,6 +16,7 @@ struct worker;
 struct http_conn;
 struct http_field;
 struct http_out_header;
+struct http_query_param;
 
 /* Who is calling, once the gate has authenticated the request (zeroes otherwise). */
 struct principal {
@@ -52,6 +53,10 @@ struct http_req {
 	int method;
 	const char *path; /* decoded path, without the query */
 	const char *query;
+	/* The query string's parameters, decoded by the first http_query() (arena). */
+	struct http_query_param *query_params;
+	int nquery_params;
+	bool query_parsed;
 	const struct route *route;
 	int route_index;
 	struct route_params params;
