@@ -31,11 +31,18 @@ static void put_char(struct json_text *t, char c)
 	t->data[t->len++] = c;
 }
 
+void json_text_reset(struct json_text *t)
+{
+	t->len = 0;
+	t->comma = false;
+}
+
 void json_text_free(struct json_text *t)
 {
 	free(t->data);
 	t->data = NULL;
 	t->len = t->cap = 0;
+	t->comma = false;
 }
 
 /* As jansson escapes without JSON_ESCAPE_SLASH or JSON_ENSURE_ASCII: the quote, the
@@ -171,4 +178,137 @@ bool json_text_append(struct json_text *t, const json_t *value)
 	if (!json_is_object(value) && !json_is_array(value))
 		return false;
 	return put_value(t, value, 0);
+}
+
+/* --- writing directly ---------------------------------------------------------------------- */
+
+static void separate(struct json_text *t)
+{
+	if (t->comma)
+		put_char(t, ',');
+}
+
+void json_text_open(struct json_text *t, char bracket)
+{
+	separate(t);
+	put_char(t, bracket);
+	t->comma = false;
+}
+
+void json_text_close(struct json_text *t, char bracket)
+{
+	put_char(t, bracket);
+	t->comma = true;
+}
+
+void json_text_key(struct json_text *t, const char *key)
+{
+	separate(t);
+	put_string(t, key, strlen(key));
+	put_char(t, ':');
+	t->comma = false;
+}
+
+void json_text_null(struct json_text *t)
+{
+	separate(t);
+	json_text_put(t, "null", 4);
+	t->comma = true;
+}
+
+void json_text_bool(struct json_text *t, bool value)
+{
+	separate(t);
+	if (value)
+		json_text_put(t, "true", 4);
+	else
+		json_text_put(t, "false", 5);
+	t->comma = true;
+}
+
+void json_text_integer(struct json_text *t, json_int_t value)
+{
+	separate(t);
+	put_integer(t, value);
+	t->comma = true;
+}
+
+bool json_text_string(struct json_text *t, const char *s, size_t len)
+{
+	if (!json_text_is_utf8(s, len))
+		return false;
+	separate(t);
+	put_string(t, s, len);
+	t->comma = true;
+	return true;
+}
+
+bool json_text_value(struct json_text *t, const json_t *value)
+{
+	struct json_text_mark m = json_text_mark(t);
+	separate(t);
+	if (!put_value(t, value, 0)) {
+		json_text_rollback(t, m);
+		return false;
+	}
+	t->comma = true;
+	return true;
+}
+
+/* The length of the UTF-8 sequence starting at s[0] (0 when it is not one), the rules of
+ * RFC 3629 as jansson applies them. */
+static size_t utf8_sequence(const unsigned char *s, size_t left)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp;
+	if (c < 0xc2 || c > 0xf4) /* a continuation byte, an overlong 2-byte lead, or past U+10FFFF */
+		return 0;
+	if (c < 0xe0) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c < 0xf0) {
+		n = 3;
+		cp = c & 0x0f;
+	} else {
+		n = 4;
+		cp = c & 0x07;
+	}
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+bool json_text_is_utf8(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n = utf8_sequence(u + i, len - i);
+		if (!n)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+struct json_text_mark json_text_mark(const struct json_text *t)
+{
+	return (struct json_text_mark){t->len, t->comma};
+}
+
+void json_text_rollback(struct json_text *t, struct json_text_mark mark)
+{
+	t->len = mark.len;
+	t->comma = mark.comma;
 }

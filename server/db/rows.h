@@ -9,7 +9,13 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "core/json_text.h"
+
 json_t *db_row_json(const PGresult *result, int row);
+/* The members of db_row_json()'s object written directly into an open object (column names
+ * unique, as in every statement whose rows are written this way), but for column `skip`
+ * (NULL: none). */
+void db_row_members_write(struct json_text *text, const PGresult *result, int row, const char *skip);
 json_t *db_rows_json(const PGresult *result);
 /* Value of a column by name, NULL when absent or SQL NULL. */
 const char *db_value(const PGresult *result, int row, const char *column);

@@ -96,23 +96,40 @@ static void send_reply(struct http_req *req, int status, const void *body, size_
 }
 
 /* Answers are written into one buffer kept for the next answer: the body is sent (or copied
- * into the connection's output) before http_reply_json returns, and a worker answers on one
- * thread. One that grew for a large answer is let go, so that it does not stay that big. */
+ * into the connection's output) before the reply returns, and a worker answers on one thread.
+ * One that grew for a large answer is let go, so that it does not stay that big. */
 static struct json_text reply_text;
 #define REPLY_TEXT_KEEP (64 * 1024)
 
-void http_reply_json(struct http_req *req, int status, json_t *body)
+struct json_text *http_json_text(void)
+{
+	json_text_reset(&reply_text);
+	return &reply_text;
+}
+
+/* `ok`: the buffer holds the whole body; otherwise the answer has an empty body, as
+ * json_dumpb's failure gave. */
+static void reply_text_send(struct http_req *req, int status, bool ok)
 {
 	/* One buffer, the newline included: no copy when the kernel takes it all at once. */
-	reply_text.len = 0;
-	bool ok = json_text_append(&reply_text, body);
-	json_decref(body);
 	if (ok)
 		json_text_put(&reply_text, "\n", 1);
 	http_set_header(req, "Content-Type", "application/json; charset=utf-8");
 	send_reply(req, status, ok ? reply_text.data : NULL, ok ? reply_text.len : 0, false);
 	if (reply_text.cap > REPLY_TEXT_KEEP)
 		json_text_free(&reply_text);
+}
+
+void http_reply_json(struct http_req *req, int status, json_t *body)
+{
+	bool ok = json_text_append(http_json_text(), body);
+	json_decref(body);
+	reply_text_send(req, status, ok);
+}
+
+void http_reply_json_text(struct http_req *req, int status)
+{
+	reply_text_send(req, status, true);
 }
 
 void http_reply_error(struct http_req *req, int status, const char *code, const char *message, const char *field)

@@ -89,6 +89,11 @@ void http_set_header(struct http_req *req, const char *name, const char *value);
 
 /* Answers with `body` (stolen), serialised as JSON. */
 void http_reply_json(struct http_req *req, int status, json_t *body);
+/* Answers with JSON written directly (json_text_*) into the worker's answer buffer: take it
+ * with http_json_text(), write one whole value, then reply with http_reply_json_text()
+ * before anything else answers. */
+struct json_text *http_json_text(void);
+void http_reply_json_text(struct http_req *req, int status);
 /* Answers {"error":{"code","message","field"?}}. */
 void http_reply_error(struct http_req *req, int status, const char *code, const char *message, const char *field);
 /* Answers raw bytes (copied unless static_data: then they must outlive the reply). */

@@ -106,73 +106,122 @@ static bool true_at(const PGresult *r, int row, int column)
 	return v && !strcmp(v, "t");
 }
 
-static json_t *id_or_null(const PGresult *r, int row, int column)
+/* Members of the nested parts. As the tree they replace was built: a member whose string is
+ * not UTF-8 has no value and is left out (json_object_set_new), and an object packed with
+ * json_pack is left out whole when one of its members has none. */
+static void id_member(struct json_text *t, const char *key, const PGresult *r, int row, int column)
 {
 	const char *v = value_at(r, row, column);
-	return v ? json_integer(strtoll(v, NULL, 10)) : json_null();
+	json_text_key(t, key);
+	if (v)
+		json_text_integer(t, strtoll(v, NULL, 10));
+	else
+		json_text_null(t);
 }
 
-static json_t *text_or_null(const PGresult *r, int row, int column)
+static bool text_member(struct json_text *t, const char *key, const PGresult *r, int row, int column)
 {
 	const char *v = value_at(r, row, column);
-	return v ? json_string(v) : json_null();
+	struct json_text_mark m = json_text_mark(t);
+	json_text_key(t, key);
+	if (!v) {
+		json_text_null(t);
+		return true;
+	}
+	if (json_text_string(t, v, strlen(v)))
+		return true;
+	json_text_rollback(t, m);
+	return false;
 }
 
-/* {id, display_name}, or null without an id. */
-static json_t *person(const PGresult *r, int row, const struct question_columns *c, size_t p)
+/* "key": {"id": id, name_key: text[, third_key: text]}, left out whole when a text is not
+ * UTF-8 (json_pack made no object then). */
+static void small_object(struct json_text *t, const char *key, const PGresult *r, int row, int id, const char *name_key,
+                         int name, const char *third_key, int third)
 {
-	int id = c->at[persons[p].id], name = c->at[persons[p].name];
-	if (!value_at(r, row, id))
-		return json_null();
-	return json_pack("{s:o, s:o}", "id", id_or_null(r, row, id), "display_name", text_or_null(r, row, name));
+	struct json_text_mark m = json_text_mark(t);
+	json_text_key(t, key);
+	json_text_open(t, '{');
+	id_member(t, "id", r, row, id);
+	if (!text_member(t, name_key, r, row, name) || (third_key && !text_member(t, third_key, r, row, third))) {
+		json_text_rollback(t, m);
+		return;
+	}
+	json_text_close(t, '}');
 }
 
-static json_t *row_json(const PGresult *r, int row, const struct question_columns *c)
+static void customer_member(struct json_text *t, const PGresult *r, int row, const int *at)
 {
-	const int *at = c->at;
-	json_t *q = db_row_json(r, row);
-	json_object_set_new(q, "channel",
-	                    json_pack("{s:o, s:o, s:o}", "id", id_or_null(r, row, at[C_CHANNEL_ID]), "name",
-	                              text_or_null(r, row, at[C_CHANNEL_NAME]), "kind",
-	                              text_or_null(r, row, at[C_CHANNEL_KIND])));
-	json_object_set_new(q, "community",
-	                    json_pack("{s:o, s:o, s:o}", "id", id_or_null(r, row, at[C_COMMUNITY_ID]), "name",
-	                              text_or_null(r, row, at[C_COMMUNITY_NAME]), "slug",
-	                              text_or_null(r, row, at[C_COMMUNITY_SLUG])));
-	json_t *customer = json_pack("{s:o}", "pseudonym", text_or_null(r, row, at[C_CUSTOMER_PSEUDONYM]));
+	struct json_text_mark m = json_text_mark(t);
+	json_text_key(t, "customer");
+	json_text_open(t, '{');
+	if (!text_member(t, "pseudonym", r, row, at[C_CUSTOMER_PSEUDONYM])) {
+		json_text_rollback(t, m);
+		return;
+	}
 	/* The statement selects the identity only for those who may see it; both must agree. */
 	if (true_at(r, row, at[C_SEES_CUSTOMER])) {
-		json_object_set_new(customer, "name", text_or_null(r, row, at[C_CUSTOMER_NAME]));
-		json_object_set_new(customer, "email", text_or_null(r, row, at[C_CUSTOMER_EMAIL]));
-		json_object_set_new(customer, "external_ref", text_or_null(r, row, at[C_CUSTOMER_EXTERNAL_REF]));
+		(void)text_member(t, "name", r, row, at[C_CUSTOMER_NAME]);
+		(void)text_member(t, "email", r, row, at[C_CUSTOMER_EMAIL]);
+		(void)text_member(t, "external_ref", r, row, at[C_CUSTOMER_EXTERNAL_REF]);
 	}
-	json_object_set_new(q, "customer", customer);
-	for (size_t p = 0; p < ARRAY_LEN(persons); p++)
-		json_object_set_new(q, persons[p].key, person(r, row, c, p));
-	if (c->has_can) {
-		json_t *can = json_object();
-		for (size_t i = 0; i < ARRAY_LEN(can_actions); i++)
-			json_object_set_new(can, can_actions[i], json_boolean(true_at(r, row, at[C_CAN_CLAIM + i])));
-		json_object_set_new(q, "can", can);
-	}
-	return q;
+	json_text_close(t, '}');
 }
 
+/* One question: the row's own columns (but `skip`), then the nested parts. */
+static void row_write(struct json_text *t, const PGresult *r, int row, const struct question_columns *c,
+                      const char *skip)
+{
+	const int *at = c->at;
+	json_text_open(t, '{');
+	db_row_members_write(t, r, row, skip);
+	small_object(t, "channel", r, row, at[C_CHANNEL_ID], "name", at[C_CHANNEL_NAME], "kind", at[C_CHANNEL_KIND]);
+	small_object(t, "community", r, row, at[C_COMMUNITY_ID], "name", at[C_COMMUNITY_NAME], "slug",
+	             at[C_COMMUNITY_SLUG]);
+	customer_member(t, r, row, at);
+	for (size_t p = 0; p < ARRAY_LEN(persons); p++) {
+		/* {id, display_name}, or null without an id. */
+		if (value_at(r, row, at[persons[p].id])) {
+			small_object(t, persons[p].key, r, row, at[persons[p].id], "display_name", at[persons[p].name],
+			             NULL, -1);
+		} else {
+			json_text_key(t, persons[p].key);
+			json_text_null(t);
+		}
+	}
+	if (c->has_can) {
+		json_text_key(t, "can");
+		json_text_open(t, '{');
+		for (size_t i = 0; i < ARRAY_LEN(can_actions); i++) {
+			json_text_key(t, can_actions[i]);
+			json_text_bool(t, true_at(r, row, at[C_CAN_CLAIM + i]));
+		}
+		json_text_close(t, '}');
+	}
+	json_text_close(t, '}');
+}
+
+/* One way to write a question: a single one (whose handler adds to it) is the text parsed
+ * back, which gives the tree the list writes. */
 json_t *question_json(const PGresult *r, int row)
 {
 	struct question_columns c;
 	find_columns(r, &c);
-	return row_json(r, row, &c);
+	struct json_text t = {0};
+	row_write(&t, r, row, &c, NULL);
+	json_t *q = json_loadb(t.data, t.len, 0, NULL);
+	json_text_free(&t);
+	return q;
 }
 
-json_t *question_rows_json(const PGresult *r)
+void question_rows_write(struct json_text *t, const PGresult *r, const char *skip)
 {
 	struct question_columns c;
 	find_columns(r, &c);
-	json_t *items = json_array();
+	json_text_open(t, '[');
 	for (int i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, row_json(r, i, &c));
-	return items;
+		row_write(t, r, i, &c, skip);
+	json_text_close(t, ']');
 }
 
 const char *question_admin_text(const struct http_req *req)
