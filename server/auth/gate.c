@@ -1,7 +1,6 @@
 /* The gate: who is calling (session cookie or Bearer token), may they call this route, and,
  * for cookie-authenticated changes, does the CSRF token match. One place for every route. */
 #include <sodium.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -217,8 +216,7 @@ void auth_gate(struct http_req *req)
 		return;
 	}
 	auth_secret_param(cookie, hash);
-	char idle[32];
-	snprintf(idle, sizeof idle, "%lld", (long long)(req->worker->cfg->session_idle_ms / 1000));
+	const char *idle = http_id_text(req, (long long)(req->worker->cfg->session_idle_ms / 1000));
 	const char *values[] = {hash, idle};
 	http_req_hold(req);
 	db_query(req->worker->db, &stmt_session, values, session_found, req);

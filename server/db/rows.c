@@ -17,18 +17,18 @@ enum {
 	OID_JSONB = 3802,
 };
 
-/* "2026-11-22 00:18:30.265+00" (TimeZone=UTC, DateStyle=ISO) -> "2026-11-22T00:18:30.265Z" */
-static json_t *timestamp_json(const char *v)
+/* "2026-11-22 00:18:30.265+00" (TimeZone=UTC, DateStyle=ISO) -> "2026-11-22T00:18:30.265Z";
+ * anything else as it is. */
+static const char *timestamp_text(const char *v, char buf[48])
 {
-	char buf[48];
 	size_t n = strlen(v);
-	if (n < 19 || n + 2 > sizeof buf || strcmp(v + n - 3, "+00") != 0)
-		return json_string(v);
+	if (n < 19 || n + 2 > 48 || strcmp(v + n - 3, "+00") != 0)
+		return v;
 	memcpy(buf, v, n - 3);
 	buf[10] = 'T';
 	buf[n - 3] = 'Z';
 	buf[n - 2] = '\0';
-	return json_string(buf);
+	return buf;
 }
 
 static json_t *value_json(const PGresult *r, int row, int col)
@@ -52,10 +52,52 @@ static json_t *value_json(const PGresult *r, int row, int col)
 		json_t *j = json_loads(v, JSON_DECODE_ANY, NULL);
 		return j ? j : json_null();
 	}
-	case OID_TIMESTAMPTZ:
-		return timestamp_json(v);
+	case OID_TIMESTAMPTZ: {
+		char buf[48];
+		return json_string(timestamp_text(v, buf));
+	}
 	default:
 		return json_string(v);
+	}
+}
+
+/* value_json() written directly. False where value_json() has no value (a string that is not
+ * UTF-8, a float that is not finite): the member is then left out, as db_row_json() leaves
+ * it out. */
+static bool value_write(struct json_text *t, const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col)) {
+		json_text_null(t);
+		return true;
+	}
+	const char *v = PQgetvalue(r, row, col);
+	switch (PQftype(r, col)) {
+	case OID_BOOL:
+		json_text_bool(t, v[0] == 't');
+		return true;
+	case OID_INT2:
+	case OID_INT4:
+	case OID_INT8:
+		json_text_integer(t, strtoll(v, NULL, 10));
+		return true;
+	case OID_TIMESTAMPTZ: {
+		char buf[48];
+		const char *text = timestamp_text(v, buf);
+		return json_text_string(t, text, strlen(text));
+	}
+	case OID_FLOAT4:
+	case OID_FLOAT8:
+	case OID_NUMERIC:
+	case OID_JSON:
+	case OID_JSONB: {
+		/* Rare in answers: through jansson, for its number formatting and JSON parsing. */
+		json_t *j = value_json(r, row, col);
+		bool ok = j && json_text_value(t, j);
+		json_decref(j);
+		return ok;
+	}
+	default:
+		return json_text_string(t, v, strlen(v));
 	}
 }
 
@@ -68,6 +110,21 @@ json_t *db_row_json(const PGresult *r, int row)
 		if (PQfname(r, c)[0] != '_')
 			json_object_set_new(obj, PQfname(r, c), value_json(r, row, c));
 	return obj;
+}
+
+void db_row_members_write(struct json_text *t, const PGresult *r, int row, const char *skip)
+{
+	int n = PQnfields(r);
+	for (int c = 0; c < n; c++) {
+		const char *name = PQfname(r, c);
+		/* As json_object_set_new() takes keys: UTF-8 only. */
+		if (name[0] == '_' || (skip && !strcmp(name, skip)) || !json_text_is_utf8(name, strlen(name)))
+			continue;
+		struct json_text_mark m = json_text_mark(t);
+		json_text_key(t, name);
+		if (!value_write(t, r, row, c))
+			json_text_rollback(t, m);
+	}
 }
 
 json_t *db_rows_json(const PGresult *r)
@@ -85,6 +142,23 @@ const char *db_value(const PGresult *r, int row, const char *column)
 	if (c < 0 || row >= PQntuples(r) || PQgetisnull(r, row, c))
 		return NULL;
 	return PQgetvalue(r, row, c);
+}
+
+void db_columns(const PGresult *r, const char *const names[], int count, int out[])
+{
+	int n = PQnfields(r), next = 0;
+	for (int k = 0; k < count; k++) {
+		out[k] = -1;
+		/* From the column after the previous name's, round to where the search began. */
+		for (int seen = 0; seen < n; seen++) {
+			int c = (next + seen) % n;
+			if (!strcmp(PQfname(r, c), names[k])) {
+				out[k] = c;
+				next = c + 1;
+				break;
+			}
+		}
+	}
 }
 
 long long db_int(const PGresult *r, int row, const char *column)

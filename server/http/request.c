@@ -2,10 +2,13 @@
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "db/rows.h"
 #include "http/internal.h"
@@ -21,17 +24,39 @@ const char *http_param(struct http_req *req, const char *name)
 	return NULL;
 }
 
+struct http_query_param {
+	const char *name, *value;
+};
+
+/* Decodes the whole query string once, with libevent's parser (a malformed query string has
+ * no parameters at all), into the arena. */
+static void parse_query(struct http_req *req)
+{
+	req->query_parsed = true;
+	struct evkeyvalq q;
+	if (!req->query || evhttp_parse_query_str(req->query, &q) != 0)
+		return;
+	int n = 0;
+	for (struct evkeyval *kv = TAILQ_FIRST(&q); kv; kv = TAILQ_NEXT(kv, next))
+		n++;
+	req->query_params = arena_alloc(&req->arena, sizeof *req->query_params * (size_t)(n ? n : 1));
+	for (struct evkeyval *kv = TAILQ_FIRST(&q); kv; kv = TAILQ_NEXT(kv, next)) {
+		struct http_query_param *p = &req->query_params[req->nquery_params++];
+		p->name = arena_strdup(&req->arena, kv->key);
+		p->value = arena_strdup(&req->arena, kv->value);
+	}
+	evhttp_clear_headers(&q);
+}
+
 const char *http_query(struct http_req *req, const char *name)
 {
-	if (!req->query)
-		return NULL;
-	struct evkeyvalq q;
-	if (evhttp_parse_query_str(req->query, &q) != 0)
-		return NULL;
-	const char *v = evhttp_find_header(&q, name);
-	const char *out = v ? arena_strdup(&req->arena, v) : NULL;
-	evhttp_clear_headers(&q);
-	return out;
+	if (!req->query_parsed)
+		parse_query(req);
+	/* The first parameter of that name, compared as evhttp_find_header does. */
+	for (int i = 0; i < req->nquery_params; i++)
+		if (!evutil_ascii_strcasecmp(req->query_params[i].name, name))
+			return req->query_params[i].value;
+	return NULL;
 }
 
 const char *http_cookie(struct http_req *req, const char *name)
@@ -70,19 +95,41 @@ static void send_reply(struct http_req *req, int status, const void *body, size_
 	http_after_reply(req);
 }
 
-void http_reply_json(struct http_req *req, int status, json_t *body)
+/* Answers are written into one buffer kept for the next answer: the body is sent (or copied
+ * into the connection's output) before the reply returns, and a worker answers on one thread.
+ * One that grew for a large answer is let go, so that it does not stay that big. */
+static struct json_text reply_text;
+#define REPLY_TEXT_KEEP (64 * 1024)
+
+struct json_text *http_json_text(void)
+{
+	json_text_reset(&reply_text);
+	return &reply_text;
+}
+
+/* `ok`: the buffer holds the whole body; otherwise the answer has an empty body, as
+ * json_dumpb's failure gave. */
+static void reply_text_send(struct http_req *req, int status, bool ok)
 {
 	/* One buffer, the newline included: no copy when the kernel takes it all at once. */
-	size_t len = json_dumpb(body, NULL, 0, JSON_COMPACT);
-	char *text = len ? malloc(len + 1) : NULL;
-	if (text)
-		len = json_dumpb(body, text, len, JSON_COMPACT);
-	json_decref(body);
-	if (text)
-		text[len++] = '\n';
+	if (ok)
+		json_text_put(&reply_text, "\n", 1);
 	http_set_header(req, "Content-Type", "application/json; charset=utf-8");
-	send_reply(req, status, text, text ? len : 0, false);
-	free(text);
+	send_reply(req, status, ok ? reply_text.data : NULL, ok ? reply_text.len : 0, false);
+	if (reply_text.cap > REPLY_TEXT_KEEP)
+		json_text_free(&reply_text);
+}
+
+void http_reply_json(struct http_req *req, int status, json_t *body)
+{
+	bool ok = json_text_append(http_json_text(), body);
+	json_decref(body);
+	reply_text_send(req, status, ok);
+}
+
+void http_reply_json_text(struct http_req *req, int status)
+{
+	reply_text_send(req, status, true);
 }
 
 void http_reply_error(struct http_req *req, int status, const char *code, const char *message, const char *field)
@@ -156,7 +203,20 @@ bool http_path_id(struct http_req *req, const char *name, const char **out)
 
 const char *http_id_text(struct http_req *req, long long id)
 {
-	return arena_printf(&req->arena, "%lld", id);
+	/* Statement parameters of every request: digits by hand rather than through printf. */
+	char digits[24];
+	int n = 0;
+	unsigned long long m = id < 0 ? 0ULL - (unsigned long long)id : (unsigned long long)id;
+	do
+		digits[n++] = (char)('0' + m % 10);
+	while ((m /= 10));
+	if (id < 0)
+		digits[n++] = '-';
+	char *out = arena_alloc(&req->arena, (size_t)n + 1), *p = out;
+	while (n)
+		*p++ = digits[--n];
+	*p = '\0';
+	return out;
 }
 
 bool http_read_limit(struct http_req *req, long long *limit)

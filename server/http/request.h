@@ -16,6 +16,7 @@ struct worker;
 struct http_conn;
 struct http_field;
 struct http_out_header;
+struct http_query_param;
 
 /* Who is calling, once the gate has authenticated the request (zeroes otherwise). */
 struct principal {
@@ -52,6 +53,10 @@ struct http_req {
 	int method;
 	const char *path; /* decoded path, without the query */
 	const char *query;
+	/* The query string's parameters, decoded by the first http_query() (arena). */
+	struct http_query_param *query_params;
+	int nquery_params;
+	bool query_parsed;
 	const struct route *route;
 	int route_index;
 	struct route_params params;
@@ -84,6 +89,11 @@ void http_set_header(struct http_req *req, const char *name, const char *value);
 
 /* Answers with `body` (stolen), serialised as JSON. */
 void http_reply_json(struct http_req *req, int status, json_t *body);
+/* Answers with JSON written directly (json_text_*) into the worker's answer buffer: take it
+ * with http_json_text(), write one whole value, then reply with http_reply_json_text()
+ * before anything else answers. */
+struct json_text *http_json_text(void);
+void http_reply_json_text(struct http_req *req, int status);
 /* Answers {"error":{"code","message","field"?}}. */
 void http_reply_error(struct http_req *req, int status, const char *code, const char *message, const char *field);
 /* Answers raw bytes (copied unless static_data: then they must outlive the reply). */

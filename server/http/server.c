@@ -772,7 +772,7 @@ static size_t render_head(struct http_req *req, int status, size_t body_len, boo
 	bool close = req->close || !req->keep_alive || req->conn->over_cap;
 	req->close = close;
 
-	size_t cap = 64 + 48 + sizeof COMMON_PAGE + 96 + 32 + 64;
+	size_t cap = 64 + 48 + (html ? sizeof COMMON_PAGE : sizeof COMMON_OTHER) + 96 + 32 + 64;
 	if (type)
 		cap += strlen(type) + 16;
 	for (const struct http_out_header *h = req->out_headers; h; h = h->next)

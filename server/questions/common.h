@@ -99,6 +99,10 @@ struct http_req;
  * when `_sees_customer`), the four people as {id, display_name} or null, and `can` when the
  * row has the `_can_*` columns. */
 json_t *question_json(const PGresult *r, int row);
+/* Every row of the result as an array, each as question_json makes it but for column `skip`
+ * (NULL: none), written directly (lists: no tree to build, write and free). */
+struct json_text;
+void question_rows_write(struct json_text *text, const PGresult *r, const char *skip);
 
 /* "true" / "false" for Q_ADMIN. */
 const char *question_admin_text(const struct http_req *req);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/worker.h"
 #include "db/rows.h"
 #include "http/request.h"
@@ -90,19 +91,23 @@ static void listed(const struct db_result *result, void *arg)
 			return;
 		}
 	}
-	json_t *items = json_array();
-	for (int i = 0; i < PQntuples(r); i++)
-		json_array_append_new(items, question_json(r, i));
-	json_t *cursor = json_null();
+	/* {"items": [...], "next_cursor": ...}, written directly: the cursor column is for
+	 * paging only, and the last row's is the next page's when the page is full. */
+	const char *next = NULL;
 	int n = PQntuples(r);
 	if (n > 0 && n == st->limit) {
 		const char *c = db_value(r, n - 1, "cursor");
-		cursor = json_string(c ? c : db_value(r, n - 1, "id"));
+		next = c ? c : db_value(r, n - 1, "id");
 	}
-	size_t i;
-	json_t *item;
-	json_array_foreach(items, i, item) json_object_del(item, "cursor");
-	http_reply_json(req, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", cursor));
+	struct json_text *t = http_json_text();
+	json_text_open(t, '{');
+	json_text_key(t, "items");
+	question_rows_write(t, r, "cursor");
+	json_text_key(t, "next_cursor");
+	if (!next || !json_text_string(t, next, strlen(next))) /* every list selects the id */
+		json_text_null(t);
+	json_text_close(t, '}');
+	http_reply_json_text(req, 200);
 }
 
 static bool bad_filter(struct http_req *req, const char *field, const char *message)

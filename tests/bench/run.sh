@@ -265,15 +265,16 @@ load_demo() {
 	wait_no_job_due
 }
 
-# Until no job is due: routing is done, and while statements are captured or measured nothing
-# runs beside the requests but the job runner's poll.
+# Until no job is due or running: routing is done, and while statements are captured or
+# measured nothing runs beside the requests but the job runner's poll. A claimed job is still
+# pending, its run_at moved to the end of its lease: it counts while locked_until is ahead.
 wait_no_job_due() {
-	local due="FROM jobs WHERE status = 'pending' AND run_at <= now()"
+	local due="FROM jobs WHERE status = 'pending' AND (run_at <= now() OR locked_until > now())"
 	for _ in $(seq 300); do
 		[[ $(psql_q -c "SELECT count(*) $due") == 0 ]] && return 0
 		sleep 0.1
 	done
-	die "jobs still due after 30 s: $(psql_q -c "SELECT string_agg(kind, ', ') $due")"
+	die "jobs still due or running after 30 s: $(psql_q -c "SELECT string_agg(kind, ', ') $due")"
 }
 
 # Signs in (POST /api/v1/session, as the web app does) as the active user who holds the most
