@@ -12,4 +12,9 @@ if grep -q "from 'playwright-core'" "$test_file" && [ ! -d "${RELAIS_SRCDIR:-.}/
 	echo "1..0 # SKIP tests/node_modules is missing: run 'npm ci' in tests/"
 	exit 0
 fi
+# Signing with the Standard Webhooks reference library (tests/lib/intake.mjs).
+if grep -q "signWithLibrary" "$test_file" && [ ! -d "${RELAIS_SRCDIR:-.}/tests/node_modules/standardwebhooks" ]; then
+	echo "1..0 # SKIP tests/node_modules is missing: run 'npm ci' in tests/"
+	exit 0
+fi
 exec node --test --test-reporter=tap --test-concurrency=1 "$test_file"
