@@ -91,10 +91,10 @@ static void put_string(struct json_text *t, const char *s, size_t len)
 	t->len = (size_t)(o - t->data);
 }
 
-static void put_integer(struct json_text *t, json_int_t v)
+size_t json_text_decimal(char out[JSON_TEXT_DECIMAL_MAX], long long v)
 {
-	char digits[24];
-	int n = 0;
+	char digits[JSON_TEXT_DECIMAL_MAX];
+	size_t n = 0, len = 0;
 	/* Digits of the magnitude, computed unsigned so that the smallest value has one too. */
 	unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 	do
@@ -102,9 +102,15 @@ static void put_integer(struct json_text *t, json_int_t v)
 	while ((m /= 10));
 	if (v < 0)
 		digits[n++] = '-';
-	reserve(t, (size_t)n);
 	while (n)
-		t->data[t->len++] = digits[--n];
+		out[len++] = digits[--n];
+	return len;
+}
+
+static void put_integer(struct json_text *t, json_int_t v)
+{
+	reserve(t, JSON_TEXT_DECIMAL_MAX);
+	t->len += json_text_decimal(t->data + t->len, (long long)v);
 }
 
 /* Reals are rare in answers (float and numeric columns): jansson writes them, so that the

@@ -39,6 +39,10 @@ void json_text_key(struct json_text *text, const char *key);
 void json_text_null(struct json_text *text);
 void json_text_bool(struct json_text *text, bool value);
 void json_text_integer(struct json_text *text, json_int_t value);
+/* The decimal text of `value` in `out`, without a NUL; returns its length. Faster than
+ * printf, for the integers of every request (statement parameters, answers). */
+#define JSON_TEXT_DECIMAL_MAX 24
+size_t json_text_decimal(char out[JSON_TEXT_DECIMAL_MAX], long long value);
 /* False, with nothing written, when `s` is not UTF-8: json_string() makes no value of it. */
 bool json_text_string(struct json_text *text, const char *s, size_t len) MUST_USE;
 /* Any jansson value; false, with nothing written, when there is none to write. */

@@ -204,18 +204,8 @@ bool http_path_id(struct http_req *req, const char *name, const char **out)
 const char *http_id_text(struct http_req *req, long long id)
 {
 	/* Statement parameters of every request: digits by hand rather than through printf. */
-	char digits[24];
-	int n = 0;
-	unsigned long long m = id < 0 ? 0ULL - (unsigned long long)id : (unsigned long long)id;
-	do
-		digits[n++] = (char)('0' + m % 10);
-	while ((m /= 10));
-	if (id < 0)
-		digits[n++] = '-';
-	char *out = arena_alloc(&req->arena, (size_t)n + 1), *p = out;
-	while (n)
-		*p++ = digits[--n];
-	*p = '\0';
+	char *out = arena_alloc(&req->arena, JSON_TEXT_DECIMAL_MAX + 1);
+	out[json_text_decimal(out, id)] = '\0';
 	return out;
 }
 
