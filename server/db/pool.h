@@ -13,7 +13,7 @@
 #include "core/common.h"
 
 #define DB_MAX_STATEMENTS 256 /* distinct prepared statements in the program */
-#define DB_MAX_BATCH 40       /* statements in one batch (a routing group's write is the largest) */
+#define DB_MAX_BATCH 16       /* statements in one batch */
 #define DB_MAX_PARAMS 32
 
 struct db_stmt {

@@ -23,7 +23,7 @@ struct worker;
 struct db_batch;
 
 #define JOBS_LEASE_SECONDS 30
-#define JOBS_MAX_IN_FLIGHT 64 /* per worker; more due jobs wait for the next claim */
+#define JOBS_MAX_IN_FLIGHT 128 /* per worker; more due jobs wait for the next claim */
 #define JOBS_MAX_KINDS 32
 
 struct job {

@@ -63,36 +63,42 @@ static struct db_stmt stmt_load_experts = {
 
 /* Decisions in one community are serialised: the write batch first takes this lock (for
  * every community of the group, in key order, so that two groups cannot wait for each other
- * in a cycle), then writes only if none of the candidates was routed a question since the
- * load ($9 the highest question_routes id then, $10 the candidates), leaving out the
- * decisions of the group itself ($11), which were made knowing each other. Otherwise two
+ * in a cycle), then writes a decision only if none of its candidates was routed a question
+ * since the load (routes after $2, the highest question_routes id then), leaving out the
+ * routes of the group itself ($3), which were decided knowing each other. Otherwise two
  * decisions made at the same time from the same facts would send a burst of questions to the
- * same expert; the stale one is queued again instead (stmt_requeue). */
+ * same expert; the stale one is queued again instead (stmt_requeue). Those routes are read
+ * once per statement (`fresh`: usually none, as a host routes one group at a time) rather
+ * than once per decision and candidate. */
 static struct db_stmt stmt_lock = {
     "routing_lock",
     "SELECT count(pg_advisory_xact_lock(1919250540, k)) FROM"
     " (SELECT DISTINCT (c % 2147483647)::int AS k FROM unnest($1::bigint[]) AS c ORDER BY 1) x",
     1, 0};
 
+#define FRESH_ROUTES                                                                                           \
+	" fresh AS MATERIALIZED (SELECT DISTINCT r.user_id FROM question_routes r WHERE r.id > $2::bigint AND r.rank = 1"        \
+	"  AND r.question_id <> ALL ($3::bigint[])),"
+#define NO_FRESH_ROUTE_TO_CANDIDATES " NOT EXISTS (SELECT 1 FROM fresh f WHERE d.candidates @> to_jsonb(f.user_id))"
+
 /* The group's assignments in one statement: executor start-up of a statement this size cost
  * about as much as its work when it ran once per decision. $1 the decisions, a JSON array of
  * {"id", "version", "primary", "backup" (or null), "pscore", "pparts", "bscore", "bparts",
- * "candidates"}; $2 $3 the freshness guard (as in the triage below, with each decision's own
- * candidates). The SLA clock is armed in the same UPDATE, as question_sla_arm() would in a
- * second one: every row version of a question is an entry in each of its indexes. */
+ * "candidates"}; $2 $3 the freshness guard. The SLA clock is armed in the same UPDATE, as
+ * question_sla_arm() would in a second one: every row version of a question is an entry in
+ * each of its indexes. */
 static struct db_stmt stmt_assign = {
     "routing_assign",
     "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS d (id bigint, version timestamptz,"
     "   \"primary\" bigint, backup bigint, pscore int, pparts jsonb, bscore int, bparts jsonb, candidates jsonb)),"
+    FRESH_ROUTES
     " u AS (UPDATE questions q SET status = 'assigned', assignee_id = d.\"primary\", primary_expert_id = d.\"primary\","
     "  backup_expert_id = d.backup, claimed_by = NULL, escalation_level = 0, triage_reason = '', updated_at = now(),"
     "  sla_due_at = now() + make_interval(secs => ch.sla_seconds), sla_remaining = NULL,"
     "  sla_version = q.sla_version + 1"
     "  FROM d, channels ch"
     "  WHERE q.id = d.id AND ch.id = q.channel_id AND q.status = 'routing' AND q.updated_at = d.version"
-    "   AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > $2::bigint AND r.rank = 1"
-    "    AND r.user_id IN (SELECT c::bigint FROM jsonb_array_elements_text(d.candidates) AS c)"
-    "    AND r.question_id <> ALL ($3::bigint[]))"
+    "   AND" NO_FRESH_ROUTE_TO_CANDIDATES
     "  RETURNING q.id, q.community_id, q.title, q.language, q.sla_due_at, q.sla_version,"
     "   d.\"primary\", d.backup, d.pscore, d.pparts, d.bscore, d.bparts),"
     " r AS (INSERT INTO question_routes (question_id, user_id, rank, score, parts)"
@@ -110,26 +116,29 @@ static struct db_stmt stmt_assign = {
     " FROM u ORDER BY u.id",
     3, 0};
 
-/* Nobody can take it: the community's managers triage it. (The timeline rows are inserted
+/* Nobody can take them: the community's managers triage them. $1 the decisions, a JSON array
+ * of {"id", "version", "candidates"} (every candidate, excluded or not, since a route to any
+ * of them may change the outcome); $2 $3 the freshness guard. (The timeline rows are inserted
  * here rather than with question_event(): a SQL function that writes is parsed and planned
  * again on every call.) */
 static struct db_stmt stmt_triage = {
     "routing_triage",
-    "WITH u AS (UPDATE questions SET status = 'triage', triage_reason = 'no_expert', assignee_id = NULL,"
-    "  claimed_by = NULL, updated_at = now()"
-    "  WHERE id = $1 AND status = 'routing' AND updated_at = $2::timestamptz"
-    "   AND NOT EXISTS (SELECT 1 FROM question_routes r WHERE r.id > $3::bigint AND r.rank = 1"
-    "    AND r.user_id = ANY ($4::bigint[]) AND r.question_id <> ALL ($5::bigint[]))"
-    "  RETURNING id, community_id, title, language),"
+    "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS d (id bigint, version timestamptz, candidates jsonb)),"
+    FRESH_ROUTES
+    " u AS (UPDATE questions q SET status = 'triage', triage_reason = 'no_expert', assignee_id = NULL,"
+    "  claimed_by = NULL, updated_at = now() FROM d"
+    "  WHERE q.id = d.id AND q.status = 'routing' AND q.updated_at = d.version"
+    "   AND" NO_FRESH_ROUTE_TO_CANDIDATES
+    "  RETURNING q.id, q.community_id, q.title, q.language),"
     " e AS (INSERT INTO question_events (question_id, kind, details) SELECT u.id, 'question.triaged',"
-    "  jsonb_build_object('action', 'triage', 'reason', 'no_expert') FROM u RETURNING id)"
-    " SELECT u.id, (SELECT count(*) FROM e) AS _event,"
+    "  jsonb_build_object('action', 'triage', 'reason', 'no_expert') FROM u ORDER BY u.id RETURNING id)"
+    " SELECT u.id, (SELECT count(*) FROM e) AS _events,"
     "  (SELECT count(notification_add(m.user_id, 'question.triage', u.id, NULL, jsonb_build_object('title', u.title,"
     "    'language', u.language, 'community_id', u.community_id, 'reason', 'no_expert')))"
     "   FROM community_members m JOIN users mu ON mu.id = m.user_id AND mu.status = 'active'"
     "   WHERE m.community_id = u.community_id AND m.role = 'manager' AND m.status = 'active') AS notified"
-    " FROM u",
-    5, 0};
+    " FROM u ORDER BY u.id",
+    3, 0};
 
 /* After the writes, in the same transaction: still waiting with the same version means the
  * freshness guard refused the decision, so the question is routed again from fresh facts.
@@ -146,7 +155,7 @@ void routing_register_statements(void)
 	db_register_statement_planned_each_time(&stmt_load_questions);
 	db_register_statement_planned_each_time(&stmt_load_experts);
 	db_register_statement_planned_each_time(&stmt_assign);
-	db_register_statement(&stmt_triage);
+	db_register_statement_planned_each_time(&stmt_triage);
 	db_register_statement(&stmt_lock);
 	db_register_statement_planned_each_time(&stmt_requeue);
 }
@@ -180,8 +189,9 @@ bool routing_payload_id(const struct job *job, const char *name, char *out, size
  * redone when every worker routed). Others wait here (at most JOBS_MAX_IN_FLIGHT, the jobs
  * this worker holds); hosts still decide side by side, which the guard settles. A group that
  * fails is tried again one job at a time, so that one bad question does not fail the others. */
-#define GROUP_MAX 32 /* the write: lock, a statement per triage decision, one for all assignments, requeue, done */
-_Static_assert(GROUP_MAX + 3 <= DB_MAX_BATCH, "a group's write fits in one batch");
+#define GROUP_MAX 64 /* the experts' facts, read once per group, are most of a group's load */
+_Static_assert(GROUP_MAX <= JOBS_MAX_IN_FLIGHT / 2, "the next group is claimed while one is decided");
+_Static_assert(5 <= DB_MAX_BATCH, "a group's write (lock, triage, assign, requeue, done) fits in one batch");
 
 static struct {
 	struct job *waiting[JOBS_MAX_IN_FLIGHT];
@@ -320,10 +330,10 @@ static void load_expert(struct loaded_expert *x, const PGresult *r, int row)
 	c->last_routed_us = db_value(r, row, "last_routed") ? db_int(r, row, "last_routed") : 0;
 }
 
-/* Adds the decision for question `row` of `questions` to the write batch, among the experts
- * of its community (experts[0..count-1]). */
-static void decide(struct db_batch *b, json_t *assignments, const PGresult *questions, int row,
-                   const struct loaded_expert *experts, int count, const char *group_ids)
+/* Decides question `row` of `questions` among the experts of its community
+ * (experts[0..count-1]): appends it to `assignments` or to `triaged`. */
+static void decide(json_t *assignments, json_t *triaged, const PGresult *questions, int row,
+                   const struct loaded_expert *experts, int count)
 {
 	const char *question = db_value(questions, row, "id"), *version = db_value(questions, row, "version");
 	const char *language = db_value(questions, row, "language"), *tags = db_value(questions, row, "tags");
@@ -352,24 +362,18 @@ static void decide(struct db_batch *b, json_t *assignments, const PGresult *ques
 			}
 	}
 	int eligible = routing_rank(c, count, order);
+	/* Every candidate, excluded or not, since a route to any of them may change the outcome. */
+	json_t *candidates = json_array();
+	for (int i = 0; i < count; i++)
+		json_array_append_new(candidates, json_integer(c[i].user_id));
 	if (eligible == 0) {
 		log_info("question %s: no expert available among %d; to triage", question, count);
-		/* {id,id,...}: every candidate, excluded or not, since any of them may change the outcome. */
-		char *ids = xmalloc((size_t)count * 21 + 3), *w = ids;
-		*w++ = '{';
-		for (int i = 0; i < count; i++)
-			w += sprintf(w, "%s%lld", i ? "," : "", (long long)c[i].user_id);
-		strcpy(w, "}");
-		const char *v[] = {question, version, db_value(questions, row, "seen_route"), ids, group_ids};
-		db_batch_add(b, &stmt_triage, v);
-		free(ids);
+		json_array_append_new(triaged,
+		                      json_pack("{s:s, s:s, s:o}", "id", question, "version", version, "candidates", candidates));
 	} else {
 		const struct routing_candidate *p = &c[order[0]], *k = eligible > 1 ? &c[order[1]] : NULL;
 		log_info("question %s: best expert %lld (score %d), backup %lld", question, (long long)p->user_id,
 		         p->score, k ? (long long)k->user_id : 0LL);
-		json_t *candidates = json_array();
-		for (int i = 0; i < count; i++)
-			json_array_append_new(candidates, json_integer(c[i].user_id));
 		json_array_append_new(
 		    assignments,
 		    json_pack("{s:s, s:s, s:I, s:o, s:i, s:o, s:o, s:o, s:o}", "id", question, "version", version,
@@ -382,6 +386,19 @@ static void decide(struct db_batch *b, json_t *assignments, const PGresult *ques
 	free(declined);
 	free(c);
 	free(order);
+}
+
+/* Adds `stmt` ($1 the decisions, $2 $3 the freshness guard) when there are decisions. */
+static void add_decisions(struct db_batch *b, const struct db_stmt *stmt, json_t *decisions, const PGresult *questions,
+                          const char *group_ids)
+{
+	if (json_array_size(decisions) > 0) {
+		char *text = json_dumps(decisions, JSON_COMPACT);
+		const char *v[] = {text, db_value(questions, 0, "seen_route"), group_ids};
+		db_batch_add(b, stmt, v);
+		free(text);
+	}
+	json_decref(decisions);
 }
 
 static void loaded(const struct db_result *result, void *arg)
@@ -410,22 +427,19 @@ static void loaded(const struct db_result *result, void *arg)
 	const char *lv[] = {lock_ids};
 	db_batch_add(b, &stmt_lock, lv);
 	group.nchosen = 0;
-	json_t *assignments = json_array();
+	json_t *assignments = json_array(), *triaged = json_array();
 	for (int i = 0; i < n; i++) {
 		int first = 0, count = 0;
 		while (first < nexperts && strcmp(experts[first].community_id, communities[i]))
 			first++;
 		while (first + count < nexperts && !strcmp(experts[first + count].community_id, communities[i]))
 			count++;
-		decide(b, assignments, qr, i, experts + first, count, question_ids);
+		decide(assignments, triaged, qr, i, experts + first, count);
 	}
-	if (json_array_size(assignments) > 0) {
-		char *decisions = json_dumps(assignments, JSON_COMPACT);
-		const char *av[] = {decisions, db_value(qr, 0, "seen_route"), question_ids};
-		db_batch_add(b, &stmt_assign, av);
-		free(decisions);
-	}
-	json_decref(assignments);
+	/* Triage first, as the decisions came: both statements leave the group's own routes out
+	 * of the freshness guard. */
+	add_decisions(b, &stmt_triage, triaged, qr, question_ids);
+	add_decisions(b, &stmt_assign, assignments, qr, question_ids);
 	const char *rv[] = {question_ids, version_list};
 	db_batch_add(b, &stmt_requeue, rv);
 	jobs_batch_done_many(b, group.jobs, group.count);

@@ -491,6 +491,41 @@ test('a burst of questions is shared among equal experts as if they came one by 
   assert.deepEqual(rows(`SELECT count(*)::int AS n FROM question_events WHERE kind = 'question.routed' AND question_id IN (${ids.join(',')})`), [{ n: 30 }]);
 });
 
+test('one group with questions for experts and questions for nobody: each assigned or triaged once', async () => {
+  // Queued in one statement, the two communities' questions are claimed and decided
+  // together: the assignments and the triage decisions are each written in one statement.
+  const staffed = community();
+  const empty = community();
+  const owner = await member(staffed, 'manager');
+  const managers = [await member(empty, 'manager'), await member(empty, 'manager')];
+  const expert = await member(staffed, 'expert', { expertise: { mixed: 2 }, languages: ['en'], weeklyCap: 1000 });
+  const chStaffed = channel(staffed, owner);
+  const chEmpty = channel(empty, managers[0]);
+  const ids = sql(srv, `WITH c AS (INSERT INTO customers (name) SELECT 'Mixed ' || g FROM generate_series(1, 24) g RETURNING id),
+    q AS (INSERT INTO questions (channel_id, external_id, community_id, customer_id, title, body, language, tags, status)
+      SELECT CASE WHEN c.id % 2 = 0 THEN ${chStaffed} ELSE ${chEmpty} END, 'mixed-' || c.id,
+        CASE WHEN c.id % 2 = 0 THEN ${staffed} ELSE ${empty} END, c.id, 'Mixed question', 'Body.', 'en', '{mixed}', 'routing'
+      FROM c RETURNING id)
+    SELECT id FROM q WHERE job_add('question.route', jsonb_build_object('question_id', id), NULL) > 0`).split('\n').map(Number);
+  const list = ids.join(',');
+  await eventually(() => {
+    assert.equal(rows(`SELECT 1 FROM questions WHERE id IN (${list}) AND status = 'routing'`).length, 0);
+  }, 30000);
+  const outcome = rows(`SELECT community_id, status, assignee_id, count(*)::int AS n FROM questions WHERE id IN (${list})
+    GROUP BY 1, 2, 3 ORDER BY 1`);
+  assert.deepEqual(outcome, [
+    { community_id: staffed, status: 'assigned', assignee_id: expert, n: 12 },
+    { community_id: empty, status: 'triage', assignee_id: null, n: 12 },
+  ].sort((a, b) => a.community_id - b.community_id));
+  const triaged = rows(`SELECT id FROM questions WHERE id IN (${list}) AND status = 'triage' ORDER BY id`).map((r) => r.id);
+  for (const t of triaged) {
+    assert.deepEqual(events(t, 'question.triaged').map((e) => e.details), [{ action: 'triage', reason: 'no_expert' }]);
+    assert.deepEqual(notifications(t).map((x) => x.user_id).sort(), [...managers].sort());
+    assert.equal(routes(t).length, 0);
+  }
+  assert.deepEqual(rows(`SELECT count(*)::int AS n FROM question_events WHERE kind = 'question.routed' AND question_id IN (${list})`), [{ n: 12 }]);
+});
+
 test('jobs survive a restart: a question queued while relais is down is routed by the next start', async () => {
   const c = community();
   const owner = await member(c, 'manager');
