@@ -306,8 +306,11 @@ bool embedded_pg_start(const struct config *cfg, int max_connections, struct emb
 	pid_t pid = fork();
 	if (pid == 0) {
 		child_setup(&who, parent, log_fd);
+		/* autovacuum_naptime: see docs/operations.md, "PostgreSQL settings" (the benchmarks'
+		 * clusters use the same, and a test keeps the three in step). */
 		execl(postgres, "postgres", "-D", pg->pg_dir, "-c", "listen_addresses=", "-c", sockopt, "-c",
-		      "unix_socket_permissions=0700", "-c", maxconn, "-c", "logging_collector=off", (char *)NULL);
+		      "unix_socket_permissions=0700", "-c", maxconn, "-c", "logging_collector=off", "-c",
+		      "autovacuum_naptime=10s", (char *)NULL);
 		perror("relais: cannot run postgres");
 		_exit(127);
 	}

@@ -4,7 +4,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { startRelais, startPostgres, runRelais, tempDir, sleep } from '../lib/harness.mjs';
+import path from 'node:path';
+import { startRelais, startPostgres, runRelais, tempDir, sleep, SRCDIR } from '../lib/harness.mjs';
 
 function processesUsing(dir) {
   try {
@@ -23,6 +24,13 @@ function workerPids(supervisorPid) {
   return children.filter((pid) => { try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'relais'; } catch { return false; } });
 }
 
+// The rows of the table under "### PostgreSQL settings" in docs/operations.md: [name, value].
+function documentedPostgresSettings() {
+  const doc = readFileSync(path.join(SRCDIR, 'docs/operations.md'), 'utf8');
+  const section = doc.split('### PostgreSQL settings')[1]?.split(/\n#/)[0] ?? '';
+  return [...section.matchAll(/^\| `([a-z_]+)` \| `([^`]+)` \|/gm)].map((m) => [m[1], m[2]]);
+}
+
 async function waitUntil(fn, ms, what) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -39,6 +47,17 @@ test('embedded PostgreSQL: initdb on first start, CLI commands beside the server
   assert.ok(existsSync(`${dataDir}/pg/PG_VERSION`), 'cluster initialised in data_dir/pg');
   assert.equal((await fetch(srv.url + '/readyz')).status, 200);
   assert.match(srv.logs(), /serving http:\/\/127\.0\.0\.1:\d+ with 2 workers \(embedded database\)/);
+  // It runs with the settings docs/operations.md lists, as the benchmarks' clusters do.
+  const settings = documentedPostgresSettings();
+  assert.ok(settings.length > 0, 'docs/operations.md lists PostgreSQL settings');
+  for (const [name, value] of settings) {
+    const shown = execFileSync('psql', ['-X', '-A', '-t', '-h', `${dataDir}/run`, '-U', 'postgres', '-d', 'postgres',
+      '-c', `SHOW ${name}`]).toString().trim();
+    assert.equal(shown, value, `embedded PostgreSQL: ${name}`);
+    for (const bench of ['tests/bench/run.sh', 'tests/bench/intake.sh']) {
+      assert.ok(readFileSync(path.join(SRCDIR, bench), 'utf8').includes(`-c ${name}=${value}`), `${bench} sets ${name}=${value}`);
+    }
+  }
   // migrate and demo attach to the running cluster.
   let r = await runRelais(['migrate'], { env });
   assert.equal(r.code, 0, r.stderr);

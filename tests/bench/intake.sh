@@ -7,7 +7,8 @@
 #   ROUNDS=3 DURATION=5 tests/bench/intake.sh      # quicker
 #
 # What runs, all on 127.0.0.1, in a temporary directory removed on exit:
-#   - a throwaway PostgreSQL 15 cluster (initdb defaults, fsync on), run as the postgres user;
+#   - a throwaway PostgreSQL 15 cluster (initdb defaults, fsync on, and the settings of relais's
+#     embedded PostgreSQL: RELAIS_PG_SETTINGS), run as the postgres user;
 #   - relais serve with RELAIS_BENCH_WORKERS workers (2), pool RELAIS_BENCH_POOL_SIZE (4), access
 #     log and per-address rate limit off; `relais demo`, one api channel on billing-help with a
 #     known secret, and three rules on billing-help (refuse, escalate, answer);
@@ -28,6 +29,9 @@ EXPERTS=${EXPERTS:-100}           # benchmark experts added to the community (se
 WORKERS=${RELAIS_BENCH_WORKERS:-2}
 POOL_SIZE=${RELAIS_BENCH_POOL_SIZE:-4}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# What relais's embedded PostgreSQL runs with beyond its defaults (docs/operations.md,
+# "PostgreSQL settings"; tests/api/server.test.mjs keeps the three in step).
+RELAIS_PG_SETTINGS="-c autovacuum_naptime=10s"
 PG_STATS=${PG_STATS:-0}           # 1: load pg_stat_statements and print the costliest statements
 PG_EXTRA=${PG_OPTIONS:-}   # more server options, e.g. "-c auto_explain.log_min_duration=5ms"
 [[ $PG_STATS == 1 ]] && PG_EXTRA="$PG_EXTRA -c shared_preload_libraries=pg_stat_statements,auto_explain -c pg_stat_statements.track=all"
@@ -91,7 +95,7 @@ log "initdb + postgres on 127.0.0.1:$PG_PORT"
 runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
 	>"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$WORK/postgres.log" -w \
-	-o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$WORK/sock $PG_EXTRA" start >/dev/null ||
+	-o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$WORK/sock $RELAIS_PG_SETTINGS $PG_EXTRA" start >/dev/null ||
 	{ cat "$WORK/postgres.log" >&2; die "postgres did not start"; }
 "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres relais
 [[ $PG_STATS == 1 ]] && "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d relais -c 'CREATE EXTENSION pg_stat_statements'

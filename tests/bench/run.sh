@@ -5,8 +5,9 @@
 #   ROUNDS=3 DURATION=5 tests/bench/run.sh     # quicker
 #
 # What runs, all on 127.0.0.1, in a temporary directory removed on exit:
-#   - a throwaway PostgreSQL 15 cluster (initdb defaults: fsync on; only the port, the listen
-#     address and the socket directory are set; trust authentication, UTF-8), with the demo
+#   - a throwaway PostgreSQL 15 cluster (initdb defaults: fsync on; the port, the listen
+#     address, the socket directory and the settings of relais's embedded PostgreSQL,
+#     RELAIS_PG_SETTINGS, are set; trust authentication, UTF-8), with the demo
 #     data (`relais demo`, its open questions routed to experts by relais's routing jobs);
 #   - relais serve: RELAIS_BENCH_WORKERS workers (2), access log off, rate limit off, database
 #     pool of RELAIS_BENCH_POOL_SIZE connections per worker (4);
@@ -61,6 +62,9 @@ THREADS=${THREADS:-2}               # wrk and pgbench threads
 WORKERS=${RELAIS_BENCH_WORKERS:-2}
 POOL_SIZE=${RELAIS_BENCH_POOL_SIZE:-4}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# What relais's embedded PostgreSQL runs with beyond its defaults (docs/operations.md,
+# "PostgreSQL settings"; tests/api/server.test.mjs keeps the three in step).
+RELAIS_PG_SETTINGS="-c autovacuum_naptime=10s"
 NGINX=${NGINX:-/usr/sbin/nginx}
 INBOX_PATH='/api/v1/questions?scope=mine&limit=50'  # as the web app's inbox page asks
 
@@ -175,7 +179,7 @@ start_postgres() {
 	runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
 		>"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
 	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$WORK/postgres.log" -w \
-		-o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$WORK" start >/dev/null ||
+		-o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$WORK $RELAIS_PG_SETTINGS" start >/dev/null ||
 		{ cat "$WORK/postgres.log" >&2; die "postgres did not start"; }
 	PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/relais"
 	"$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres relais
