@@ -16,6 +16,9 @@
 #include "questions/questions.h"
 #include "questions/routing.h"
 
+/* Statuses in which a question counts in its expert's load. */
+#define OPEN_STATUSES "('assigned', 'claimed', 'waiting_customer', 'escalated')"
+
 /* A group's facts come in two result sets of one batch, so that what depends on the expert
  * alone (time of day, absence, load, routing tallies, expertise) is read and sent once per
  * expert, not once per question and expert (measured: a hundred experts times a dozen
@@ -43,9 +46,14 @@ static struct db_stmt stmt_load_experts = {
     "  JOIN users u ON u.id = m.user_id AND u.status = 'active'),"
     /* local_now() catches an unknown zone in a subtransaction: once per zone, not per expert. */
     " zone AS (SELECT z.time_zone, local_now(z.time_zone) AS local FROM (SELECT DISTINCT time_zone FROM e) z),"
-    /* Open load from question_holders (schema/0005), which holds open questions only. */
-    " load AS (SELECT h.user_id AS who, count(*) AS n FROM question_holders h"
-    "   WHERE h.user_id IN (SELECT id FROM e) GROUP BY h.user_id)"
+    /* Open load counted for all of them in one pass over the questions (each heap page read
+     * once, not once per expert): what is assigned to them, plus what they claimed of others'. */
+    " load AS MATERIALIZED (SELECT who, count(*) AS n FROM ("
+    "   SELECT l.assignee_id AS who FROM questions l"
+    "    WHERE l.status IN " OPEN_STATUSES " AND l.assignee_id IN (SELECT id FROM e)"
+    "   UNION ALL SELECT l.claimed_by FROM questions l"
+    "    WHERE l.status IN " OPEN_STATUSES " AND l.claimed_by IN (SELECT id FROM e)"
+    "     AND l.assignee_id IS DISTINCT FROM l.claimed_by) x GROUP BY who)"
     " SELECT e.community_id, e.id AS user_id, array_to_string(e.languages, ',') AS languages, e.working_hours,"
     "  e.weekly_cap, extract(isodow FROM tz.local)::int AS weekday,"
     "  (extract(hour FROM tz.local) * 60 + extract(minute FROM tz.local))::int AS minute,"

@@ -552,16 +552,3 @@ test('the per-day routing tallies that weekly caps and round robin read match th
   assert.ok(recount.length > 10, `only ${recount.length} tallies`);
   assert.deepEqual(tallies, recount);
 });
-
-test('the holders of open questions that open load is counted from match the questions', () => {
-  // Every test above assigned, claimed, declined, re-routed, closed or disabled: the rows kept
-  // by the questions trigger must be exactly the open questions' assignees and other claimers.
-  const recount = rows(`SELECT id AS question_id, assignee_id AS user_id FROM questions
-      WHERE status IN ('assigned', 'claimed', 'waiting_customer', 'escalated') AND assignee_id IS NOT NULL
-    UNION SELECT id, claimed_by FROM questions
-      WHERE status IN ('assigned', 'claimed', 'waiting_customer', 'escalated') AND claimed_by IS NOT NULL
-    ORDER BY 1, 2`);
-  const holders = rows('SELECT question_id, user_id FROM question_holders ORDER BY 1, 2');
-  assert.ok(recount.length > 20, `only ${recount.length} holders`);
-  assert.deepEqual(holders, recount);
-});
