@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { waitForHeading, settlesTo, htmlLang, focusedId } from '../lib/browser.mjs';
 
 const ROOT = process.env.RELAIS_SRCDIR || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -155,9 +156,6 @@ async function openPage(t, { locale = 'en-US', viewport } = {}) {
   return { context, page, expectError, assertClean };
 }
 
-async function waitForHeading(page, name) {
-  await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
-}
 
 /** The header's "signed in as" link. */
 function accountLink(page, name) {
@@ -229,7 +227,7 @@ test('an employee signs in (after a wrong password), sees their name, and signs 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('alert').filter({ hasText: 'The e-mail address or the password is wrong.' }).waitFor();
   assert.equal(new URL(page.url()).pathname, '/signin');
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'signin-password');
+  await settlesTo(focusedId(page), 'signin-password', 'focus');
   assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
 
   // The right one: on to `next`, with the name in the header.
@@ -415,7 +413,7 @@ test('my profile: working hours with two ranges, time away, other sessions and t
   await tuesday.getByLabel('To', { exact: true }).fill('08:00');
   await availability.getByRole('button', { name: 'Save my availability' }).click();
   await tuesday.getByText('The end must come after the start.').waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'hours-tue-end1');
+  await settlesTo(focusedId(page), 'hours-tue-end1', 'focus');
   await tuesday.getByLabel('To', { exact: true }).fill('19:00');
   await availability.getByRole('button', { name: 'Save my availability' }).click();
   await statusText(page, 'Your availability is saved.');
@@ -459,7 +457,7 @@ test('my profile: working hours with two ranges, time away, other sessions and t
   await password.getByLabel('New password, again').fill('a-new-long-password');
   await password.getByRole('button', { name: 'Change my password' }).click();
   await password.getByText('The current password is wrong.').waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'password-current_password');
+  await settlesTo(focusedId(page), 'password-current_password', 'focus');
   await password.getByLabel('Current password').fill(me.password);
   await password.getByRole('button', { name: 'Change my password' }).click();
   await statusText(page, 'Your password is changed. Your other sessions have been signed out.');
@@ -491,13 +489,11 @@ test('the directory searches, filters, shows more and keeps its filters in the a
   const tag = (await chip.locator('.chip-tag').textContent()).trim();
   await chip.click();
   await page.waitForURL((u) => new URL(u).searchParams.get('expertise') === tag);
-  assert.equal(await page.getByLabel('Expertise tag').inputValue(), tag);
+  // The address changes first; the form follows it on the next render.
+  await settlesTo(() => page.getByLabel('Expertise tag').inputValue(), tag, 'expertise field after the chip');
   await page.goBack();
   await page.waitForURL((u) => u.search === '?department=Legal');
-  // The address changes first; the form follows it on the next render.
-  const department = page.getByLabel('Department');
-  for (let i = 0; i < 50 && (await department.inputValue()) !== 'Legal'; i++) await page.waitForTimeout(100);
-  assert.equal(await department.inputValue(), 'Legal');
+  await settlesTo(() => page.getByLabel('Department').inputValue(), 'Legal', 'department field after Back');
   await assertClean();
 });
 
@@ -719,7 +715,7 @@ test('the pages work in French: the language switch changes the app and the prof
 
   await page.getByLabel('Language').selectOption({ label: 'Français' });
   await waitForHeading(page, 'Communautés');
-  assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
+  await settlesTo(htmlLang(page), 'fr', '<html lang>');
   assert.equal(await page.title(), 'Communautés — Relais');
   await page.getByRole('button', { name: 'Se déconnecter' }).waitFor();
   await page.getByRole('button', { name: 'Rejoindre — Mobile app' }).waitFor();
@@ -742,7 +738,7 @@ test('the pages work in French: the language switch changes the app and the prof
   await page.getByRole('button', { name: 'Enregistrer mon profil' }).click();
   await page.getByText('Fuseau horaire inconnu ; utilisez un nom comme Europe/Paris.').waitFor();
   assert.equal(await page.getByLabel('Fuseau horaire').getAttribute('aria-invalid'), 'true');
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'profile-time_zone');
+  await settlesTo(focusedId(page), 'profile-time_zone', 'focus');
   await page.getByLabel('Fuseau horaire').fill('Europe/Paris');
   await page.getByRole('button', { name: 'Enregistrer mon profil' }).click();
   await statusText(page, 'Votre profil est enregistré.');

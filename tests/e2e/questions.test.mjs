@@ -16,6 +16,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { waitForHeading } from '../lib/browser.mjs';
 
 const ROOT = process.env.RELAIS_SRCDIR || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -209,9 +210,6 @@ async function openPage(t, { locale = 'en-US', viewport } = {}) {
   return { context, page, expectError, assertClean };
 }
 
-async function waitForHeading(page, name) {
-  await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
-}
 
 /** Signs in on the sign-in page, which then goes on to `start`. */
 async function signIn(page, account, start) {

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { waitForHeading, settlesTo, htmlLang } from '../lib/browser.mjs';
 
 let chromium = null;
 try {
@@ -98,9 +99,6 @@ async function heading(page) {
   return (await page.getByRole('heading', { level: 1 }).textContent())?.trim();
 }
 
-async function waitForHeading(page, name) {
-  await page.getByRole('heading', { level: 1, name, exact: true }).waitFor();
-}
 
 function mainNav(page, name) {
   return page.getByRole('navigation', { name }).first();
@@ -120,7 +118,7 @@ test('the shell loads at / with no errors', { skip: SKIP, timeout: 60_000 }, asy
   assert.equal(await nav.getByRole('link', { name: 'Home', exact: true }).getAttribute('aria-current'), 'page');
   assert.equal(await page.getByRole('main').count(), 1);
   assert.equal(await page.getByRole('contentinfo').count(), 1);
-  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  await settlesTo(htmlLang(page), 'en', '<html lang>');
   assert.equal(await page.title(), 'Relais');
 
   // What the CSP forbids must not be there: inline scripts, style attributes, <style>.
@@ -207,7 +205,7 @@ test('the language switch changes to French, sets <html lang> and survives a rel
   await page.getByLabel('Language').selectOption({ label: 'Français' });
   await page.getByText('Connectez-vous pour voir les questions qui vous sont transmises.').waitFor();
   await waitForHeading(page, 'Questions');
-  assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
+  await settlesTo(htmlLang(page), 'fr', '<html lang>');
   const nav = mainNav(page, 'Navigation principale');
   for (const name of ['Accueil', 'Questions', 'Communautés', 'Personnes']) {
     assert.equal(await nav.getByRole('link', { name, exact: true }).count(), 1, `nav link ${name}`);
@@ -217,12 +215,12 @@ test('the language switch changes to French, sets <html lang> and survives a rel
 
   await page.reload();
   await page.getByText('Connectez-vous pour voir les questions qui vous sont transmises.').waitFor();
-  assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
+  await settlesTo(htmlLang(page), 'fr', '<html lang>');
   assert.equal(await page.getByLabel('Langue').inputValue(), 'fr');
 
   await page.getByLabel('Langue').selectOption({ label: 'English' });
   await page.getByText('Sign in to see the questions routed to you.').waitFor();
-  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  await settlesTo(htmlLang(page), 'en', '<html lang>');
   assert.deepEqual(problems, []);
 });
 
@@ -230,7 +228,7 @@ test('a browser whose locale is fr-FR starts in French', { skip: SKIP, timeout: 
   const { page, problems } = await openPage(t, { locale: 'fr-FR' });
   await page.goto(url('/'));
   await waitForHeading(page, 'Bienvenue sur Relais');
-  assert.equal(await page.evaluate(() => document.documentElement.lang), 'fr');
+  await settlesTo(htmlLang(page), 'fr', '<html lang>');
   assert.equal(await page.getByLabel('Langue').inputValue(), 'fr');
   assert.equal(
     await mainNav(page, 'Navigation principale').getByRole('link', { name: 'Personnes', exact: true }).count(),
@@ -264,7 +262,7 @@ test('/signin has labelled inputs usable from the keyboard and says when the cre
   const before = requests.length;
   await page.keyboard.press('Enter');
   await page.getByText('Enter your e-mail address.').waitFor();
-  assert.equal(await focusedId(), 'signin-email');
+  await settlesTo(focusedId, 'signin-email', 'focus returns to the field');
   assert.equal(await email.getAttribute('aria-invalid'), 'true');
   assert.deepEqual(requests.slice(before), [], 'an incomplete form does not call the server');
 
