@@ -84,9 +84,9 @@ static struct db_stmt stmt_lock = {
     " (SELECT DISTINCT (c % 2147483647)::int AS k FROM unnest($1::bigint[]) AS c ORDER BY 1) x",
     1, 0};
 
-#define FRESH_ROUTES                                                                                           \
-	" fresh AS MATERIALIZED (SELECT DISTINCT r.user_id FROM question_routes r WHERE r.id > $2::bigint AND r.rank = 1"        \
-	"  AND r.question_id <> ALL ($3::bigint[])),"
+#define FRESH_ROUTES                                                                                                   \
+	" fresh AS MATERIALIZED (SELECT DISTINCT r.user_id FROM question_routes r"                                     \
+	"  WHERE r.id > $2::bigint AND r.rank = 1 AND r.question_id <> ALL ($3::bigint[])),"
 #define NO_FRESH_ROUTE_TO_CANDIDATES " NOT EXISTS (SELECT 1 FROM fresh f WHERE d.candidates @> to_jsonb(f.user_id))"
 
 /* The group's assignments in one statement: executor start-up of a statement this size cost
@@ -98,7 +98,8 @@ static struct db_stmt stmt_lock = {
 static struct db_stmt stmt_assign = {
     "routing_assign",
     "WITH d AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS d (id bigint, version timestamptz,"
-    "   \"primary\" bigint, backup bigint, pscore int, pparts jsonb, bscore int, bparts jsonb, candidates jsonb)),"
+    "   \"primary\" bigint, backup bigint, pscore int, pparts jsonb, bscore int, bparts jsonb,"
+    "   candidates jsonb)),"
     FRESH_ROUTES
     " u AS (UPDATE questions q SET status = 'assigned', assignee_id = d.\"primary\", primary_expert_id = d.\"primary\","
     "  backup_expert_id = d.backup, claimed_by = NULL, escalation_level = 0, triage_reason = '', updated_at = now(),"
@@ -376,8 +377,8 @@ static void decide(json_t *assignments, json_t *triaged, const PGresult *questio
 		json_array_append_new(candidates, json_integer(c[i].user_id));
 	if (eligible == 0) {
 		log_info("question %s: no expert available among %d; to triage", question, count);
-		json_array_append_new(triaged,
-		                      json_pack("{s:s, s:s, s:o}", "id", question, "version", version, "candidates", candidates));
+		json_array_append_new(triaged, json_pack("{s:s, s:s, s:o}", "id", question, "version", version,
+		                                         "candidates", candidates));
 	} else {
 		const struct routing_candidate *p = &c[order[0]], *k = eligible > 1 ? &c[order[1]] : NULL;
 		log_info("question %s: best expert %lld (score %d), backup %lld", question, (long long)p->user_id,
