@@ -23,7 +23,9 @@ struct worker;
 struct db_batch;
 
 #define JOBS_LEASE_SECONDS 30
-#define JOBS_MAX_IN_FLIGHT 128 /* per worker; more due jobs wait for the next claim */
+/* Per worker; more due jobs wait for the next claim. Jobs share the worker's database pool
+ * with requests: a burst of due timers queues at most this many batches ahead of them. */
+#define JOBS_MAX_IN_FLIGHT 64
 #define JOBS_MAX_KINDS 32
 
 struct job {

@@ -198,7 +198,7 @@ bool routing_payload_id(const struct job *job, const char *name, char *out, size
  * redone when every worker routed). Others wait here (at most JOBS_MAX_IN_FLIGHT, the jobs
  * this worker holds); hosts still decide side by side, which the guard settles. A group that
  * fails is tried again one job at a time, so that one bad question does not fail the others. */
-#define GROUP_MAX 64 /* the experts' facts, read once per group, are most of a group's load */
+#define GROUP_MAX 32
 _Static_assert(GROUP_MAX <= JOBS_MAX_IN_FLIGHT / 2, "the next group is claimed while one is decided");
 _Static_assert(5 <= DB_MAX_BATCH, "a group's write (lock, triage, assign, requeue, done) fits in one batch");
 
