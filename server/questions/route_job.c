@@ -445,8 +445,8 @@ static void loaded(const struct db_result *result, void *arg)
 			count++;
 		decide(assignments, triaged, qr, i, experts + first, count);
 	}
-	/* Triage first, as the decisions came: both statements leave the group's own routes out
-	 * of the freshness guard. */
+	/* Triage, then assignments; both statements leave the group's own routes out of the
+	 * freshness guard. */
 	add_decisions(b, &stmt_triage, triaged, qr, question_ids);
 	add_decisions(b, &stmt_assign, assignments, qr, question_ids);
 	const char *rv[] = {question_ids, version_list};

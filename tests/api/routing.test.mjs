@@ -492,20 +492,24 @@ test('a burst of questions is shared among equal experts as if they came one by 
 });
 
 test('one group with questions for experts and questions for nobody: each assigned or triaged once', async () => {
-  // Queued in one statement, the two communities' questions are claimed and decided
-  // together: the assignments and the triage decisions are each written in one statement.
+  // Queued in one statement, the two communities' questions are claimed and decided together
+  // in one group: its assignments and its triage decisions are each written in one statement.
+  // The community with nobody available still has a candidate (capped), so that the triage
+  // decisions carry candidates through the freshness guard.
   const staffed = community();
   const empty = community();
   const owner = await member(staffed, 'manager');
   const managers = [await member(empty, 'manager'), await member(empty, 'manager')];
   const expert = await member(staffed, 'expert', { expertise: { mixed: 2 }, languages: ['en'], weeklyCap: 1000 });
+  await member(empty, 'expert', { expertise: { mixed: 5 }, languages: ['en'], weeklyCap: 0 });
   const chStaffed = channel(staffed, owner);
   const chEmpty = channel(empty, managers[0]);
   const ids = sql(srv, `WITH c AS (INSERT INTO customers (name) SELECT 'Mixed ' || g FROM generate_series(1, 24) g RETURNING id),
+    n AS (SELECT id, row_number() OVER (ORDER BY id) % 2 = 0 AS staffed FROM c),
     q AS (INSERT INTO questions (channel_id, external_id, community_id, customer_id, title, body, language, tags, status)
-      SELECT CASE WHEN c.id % 2 = 0 THEN ${chStaffed} ELSE ${chEmpty} END, 'mixed-' || c.id,
-        CASE WHEN c.id % 2 = 0 THEN ${staffed} ELSE ${empty} END, c.id, 'Mixed question', 'Body.', 'en', '{mixed}', 'routing'
-      FROM c RETURNING id)
+      SELECT CASE WHEN n.staffed THEN ${chStaffed} ELSE ${chEmpty} END, 'mixed-' || n.id,
+        CASE WHEN n.staffed THEN ${staffed} ELSE ${empty} END, n.id, 'Mixed question', 'Body.', 'en', '{mixed}', 'routing'
+      FROM n RETURNING id)
     SELECT id FROM q WHERE job_add('question.route', jsonb_build_object('question_id', id), NULL) > 0`).split('\n').map(Number);
   const list = ids.join(',');
   await eventually(() => {
@@ -517,6 +521,9 @@ test('one group with questions for experts and questions for nobody: each assign
     { community_id: staffed, status: 'assigned', assignee_id: expert, n: 12 },
     { community_id: empty, status: 'triage', assignee_id: null, n: 12 },
   ].sort((a, b) => a.community_id - b.community_id));
+  // One transaction wrote every decision: one now() for all their timeline rows.
+  assert.deepEqual(rows(`SELECT count(DISTINCT at)::int AS n FROM question_events
+    WHERE kind IN ('question.routed', 'question.triaged') AND question_id IN (${list})`), [{ n: 1 }]);
   const triaged = rows(`SELECT id FROM questions WHERE id IN (${list}) AND status = 'triage' ORDER BY id`).map((r) => r.id);
   for (const t of triaged) {
     assert.deepEqual(events(t, 'question.triaged').map((e) => e.details), [{ action: 'triage', reason: 'no_expert' }]);

@@ -279,7 +279,7 @@ test('/signin has labelled inputs usable from the keyboard and says when the cre
   // No such account on this server: POST /api/v1/session answers 401 invalid_credentials.
   await page.getByRole('alert').getByText('The e-mail address or the password is wrong.').waitFor();
   assert.equal(new URL(page.url()).pathname, '/signin');
-  assert.equal(await focusedId(), 'signin-password', 'focus goes back to the password');
+  await settlesTo(focusedId, 'signin-password', 'focus goes back to the password');
   assert.deepEqual(
     requests.filter((r) => new URL(r).pathname.startsWith('/api/')).map((r) => new URL(r).pathname),
     ['/api/v1/session'],
