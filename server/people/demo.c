@@ -91,6 +91,19 @@ static const char demo_comms_manager[] =
     " SELECT c.id, u.id, 'manager', 'active' FROM communities c, users u"
     " WHERE c.slug = 'press-room' AND lower(u.email) = 'comms@relais.example' ON CONFLICT DO NOTHING";
 
+/* The expert printed as "expert in Billing help" is the one that the example question of
+ * docs/questions.md (tagged invoices, billing and refunds) reaches whenever it is tried: top
+ * level on Billing help's four topics, 60 points above any other expert for that question,
+ * and on call (no working hours). Otherwise a new user who signs in as that expert would find
+ * the question in a colleague's inbox, or at night in nobody's they can sign in as. */
+static const char demo_billing_expert[] =
+    "WITH e AS (SELECT u.id FROM community_members m JOIN communities c ON c.id = m.community_id"
+    "  JOIN users u ON u.id = m.user_id WHERE c.slug = 'billing-help' AND m.role = 'expert' ORDER BY u.id LIMIT 1),"
+    " on_call AS (UPDATE users SET working_hours = '{}' FROM e WHERE users.id = e.id)"
+    " INSERT INTO user_expertise (user_id, tag, level)"
+    " SELECT e.id, t, 5 FROM e, unnest(ARRAY['billing', 'invoices', 'refunds', 'payments']) AS t"
+    " ON CONFLICT (user_id, tag) DO UPDATE SET level = 5";
+
 static const char demo_logins[] =
     "(SELECT 'admin' AS what, email FROM users WHERE lower(email) = 'admin@relais.example')"
     " UNION ALL (SELECT 'comms', email FROM users WHERE lower(email) = 'comms@relais.example')"
@@ -126,7 +139,8 @@ int people_demo(const char *conninfo)
 	}
 	bool ok = run(conn, "begin", "BEGIN", NULL) && run(conn, "staff", demo_staff, hash) &&
 	          run(conn, "people", demo_people, hash) && run(conn, "communities", demo_communities, NULL) &&
-	          run(conn, "press room", demo_comms_manager, NULL) && questions_demo(conn) &&
+	          run(conn, "press room", demo_comms_manager, NULL) &&
+	          run(conn, "billing expert", demo_billing_expert, NULL) && questions_demo(conn) &&
 	          run(conn, "commit", "COMMIT", NULL);
 	if (ok) {
 		PGresult *r = PQexec(conn, demo_logins);

@@ -36,7 +36,10 @@ test('the curl example of docs/questions.md posts a signed question that gets ro
   // A new delivery id with the same external_id: still one question.
   const again = JSON.parse(execFileSync('bash', ['-euo', 'pipefail', '-c', script]).toString());
   assert.equal(again.question_id, answer.question_id, 'the same external_id answers the same question');
+  // Routed to the expert the demo prints, as the page says: whoever signs in as them sees it.
+  const expert = printed.match(/expert in Billing help\s+(\S+)/)[1];
   await eventually(() => {
-    assert.equal(sql(srv, `SELECT status FROM questions WHERE id = ${answer.question_id}`), 'assigned');
+    assert.equal(sql(srv, `SELECT q.status || ' ' || u.email FROM questions q JOIN users u ON u.id = q.assignee_id
+      WHERE q.id = ${answer.question_id}`), `assigned ${expert}`);
   }, 10000);
 });
