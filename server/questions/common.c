@@ -81,15 +81,8 @@ struct question_columns {
 
 static void find_columns(const PGresult *r, struct question_columns *c)
 {
-	db_columns(r, column_names, C_CAN_CLAIM, c->at);
-	/* Lists have no flags: one search says so, rather than one for each flag. */
-	db_columns(r, column_names + C_CAN_CLAIM, 1, c->at + C_CAN_CLAIM);
+	db_columns(r, column_names, C_COUNT, c->at);
 	c->has_can = c->at[C_CAN_CLAIM] >= 0;
-	if (c->has_can)
-		db_columns(r, column_names + C_CAN_CLAIM, C_COUNT - C_CAN_CLAIM, c->at + C_CAN_CLAIM);
-	else
-		for (int i = C_CAN_CLAIM; i < C_COUNT; i++)
-			c->at[i] = -1;
 }
 
 /* The value at a column number, NULL when the column is absent or the value SQL NULL. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/worker.h"
 #include "db/pool.h"
@@ -346,12 +347,9 @@ static void decide(json_t *assignments, json_t *triaged, const PGresult *questio
 {
 	const char *question = db_value(questions, row, "id"), *version = db_value(questions, row, "version");
 	const char *language = db_value(questions, row, "language"), *tags = db_value(questions, row, "tags");
-	/* Who declined it, read once rather than searched as text for every expert. */
+	/* Who declined it: usually nobody, and then no expert's id needs writing out. */
 	const char *declined_by = db_value(questions, row, "declined_by");
-	size_t ndeclined = 0, declined_cap = declined_by && *declined_by ? strlen(declined_by) / 2 + 1 : 0;
-	int64_t *declined = xcalloc(declined_cap + 1, sizeof *declined);
-	for (char *p = (char *)declined_by; p && *p && ndeclined < declined_cap; p += *p == ',')
-		declined[ndeclined++] = strtoll(p, &p, 10);
+	bool any_declined = declined_by && *declined_by;
 	struct routing_candidate *c = xcalloc((size_t)count + 1, sizeof *c);
 	int *order = xcalloc((size_t)count + 1, sizeof *order);
 	for (int i = 0; i < count; i++) {
@@ -360,8 +358,10 @@ static void decide(json_t *assignments, json_t *triaged, const PGresult *questio
 		*x = e->facts;
 		x->expertise_levels = expertise_levels(e->expertise, tags);
 		x->speaks_language = language && list_has(e->languages, language, strlen(language));
-		for (size_t d = 0; d < ndeclined && !x->declined; d++)
-			x->declined = declined[d] == x->user_id;
+		if (any_declined) {
+			char id[JSON_TEXT_DECIMAL_MAX];
+			x->declined = list_has(declined_by, id, json_text_decimal(id, x->user_id));
+		}
 		/* The group's earlier decisions, which the load could not see yet. */
 		for (int k = 0; k < group.nchosen; k++)
 			if (group.chosen[k] == x->user_id) {
@@ -392,7 +392,6 @@ static void decide(json_t *assignments, json_t *triaged, const PGresult *questio
 		              k ? routing_parts_json(&k->parts) : json_null(), "candidates", candidates));
 		group.chosen[group.nchosen++] = p->user_id;
 	}
-	free(declined);
 	free(c);
 	free(order);
 }

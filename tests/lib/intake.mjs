@@ -9,7 +9,7 @@ let Webhook = null;
 try {
   ({ Webhook } = await import('standardwebhooks'));
 } catch {
-  Webhook = null;
+  // left null: signWithLibrary says what is missing
 }
 import { api, request } from './api.mjs';
 

@@ -57,58 +57,20 @@ static const struct column plain_cols[] = {
     {"doc", JSON}, {"at", TIMESTAMPTZ}, {"_hidden", TEXT}, {"cursor", TEXT},
 };
 #define PLAIN_COLS 9
+/* clang-format off: a row (or a row's columns grouped as the statement selects them) per line */
 static const char *const plain_rows[] = {
     /* ordinary values */
-    "7",
-    "Charged after cancelling",
-    "t",
-    "-3",
-    "1.5",
-    "{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}",
-    "2026-11-22 00:18:30.265+00",
-    "secret",
-    "12.7",
+    "7", "Charged after cancelling", "t", "-3", "1.5", "{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}", "2026-11-22 00:18:30.265+00", "secret", "12.7",
     /* NULLs everywhere */
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     /* escapes, non-ASCII, a time not in UTC, json that does not parse, a float that is not finite */
-    "9223372036854775807",
-    "Am\xc3\xa9lie \"quoted\" \\ \n\t\x01",
-    "f",
-    "0",
-    "NaN",
-    "not json",
-    "2026-11-22 00:18:30+02",
-    "",
-    "",
+    "9223372036854775807", "Am\xc3\xa9lie \"quoted\" \\ \n\t\x01", "f", "0", "NaN", "not json", "2026-11-22 00:18:30+02", "", "",
     /* text that is not UTF-8, in a kept and in a skipped column; infinity */
-    "1",
-    "caf\xe9",
-    "t",
-    "1",
-    "Infinity",
-    "[]",
-    "2026-11-22 00:18:30.1+00",
-    "\xff",
-    "\xc0\xaf",
+    "1", "caf\xe9", "t", "1", "Infinity", "[]", "2026-11-22 00:18:30.1+00", "\xff", "\xc0\xaf",
     /* overlong, surrogate and too-large sequences; a number jansson writes in exponent form */
-    "2",
-    "\xe0\x80\xaf \xed\xa0\x80 \xf4\x90\x80\x80",
-    "t",
-    "2",
-    "1e300",
-    "\"just a string\"",
-    "2026-11-22 00:18:30.265+00",
-    NULL,
-    "x",
+    "2", "\xe0\x80\xaf \xed\xa0\x80 \xf4\x90\x80\x80", "t", "2", "1e300", "\"just a string\"", "2026-11-22 00:18:30.265+00", NULL, "x",
 };
+/* clang-format on */
 #define PLAIN_ROWS 5
 
 static void row_members_as_db_row_json(void **state)
@@ -137,26 +99,21 @@ static void row_members_as_db_row_json(void **state)
 /* --- question rows ------------------------------------------------------------------------- */
 
 /* The question tree as question_json built it before rows were written directly. */
-static const char *value_of(const PGresult *r, int row, const char *column)
-{
-	return db_value(r, row, column);
-}
-
 static json_t *id_or_null(const PGresult *r, int row, const char *column)
 {
-	const char *v = value_of(r, row, column);
+	const char *v = db_value(r, row, column);
 	return v ? json_integer(strtoll(v, NULL, 10)) : json_null();
 }
 
 static json_t *text_or_null(const PGresult *r, int row, const char *column)
 {
-	const char *v = value_of(r, row, column);
+	const char *v = db_value(r, row, column);
 	return v ? json_string(v) : json_null();
 }
 
 static json_t *person(const PGresult *r, int row, const char *id_column, const char *name_column)
 {
-	if (!value_of(r, row, id_column))
+	if (!db_value(r, row, id_column))
 		return json_null();
 	return json_pack("{s:o, s:o}", "id", id_or_null(r, row, id_column), "display_name",
 	                 text_or_null(r, row, name_column));
@@ -174,7 +131,7 @@ static json_t *reference_question(const PGresult *r, int row)
 	                              text_or_null(r, row, "_community_name"), "slug",
 	                              text_or_null(r, row, "_community_slug")));
 	json_t *customer = json_pack("{s:o}", "pseudonym", text_or_null(r, row, "_customer_pseudonym"));
-	const char *sees = value_of(r, row, "_sees_customer");
+	const char *sees = db_value(r, row, "_sees_customer");
 	if (sees && !strcmp(sees, "t")) {
 		json_object_set_new(customer, "name", text_or_null(r, row, "_customer_name"));
 		json_object_set_new(customer, "email", text_or_null(r, row, "_customer_email"));
@@ -191,7 +148,7 @@ static json_t *reference_question(const PGresult *r, int row)
 		for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
 			char column[32];
 			snprintf(column, sizeof column, "_can_%s", actions[i]);
-			const char *v = value_of(r, row, column);
+			const char *v = db_value(r, row, column);
 			json_object_set_new(can, actions[i], json_boolean(v && !strcmp(v, "t")));
 		}
 		json_object_set_new(q, "can", can);
@@ -238,144 +195,38 @@ static const struct column question_cols[] = {
 #define LIST_COLS 26 /* the list statements stop at the cursor */
 #define VIEW_COLS 33
 
+/* clang-format off: a row (or a row's columns grouped as the statement selects them) per line */
 static const char *const question_rows[] = {
     /* as the inbox answers: a manager's view, everyone named */
-    "2",
-    "Charged after cancelling",
-    "assigned",
-    "[\"refunds\",\"billing\"]",
-    "2026-12-02 19:39:55.796837+00",
-    "f",
-    "2",
-    "Help center",
-    "api",
-    "1",
-    "Billing help",
-    "billing-help",
-    "t",
-    "Customer E36B",
-    "Jo Doe",
-    "jo@example.com",
-    "ext-1",
-    "6",
-    "Am\xc3\xa9lie Bernard",
-    "6",
-    "Am\xc3\xa9lie Bernard",
-    "21",
-    "Zo\xc3\xa9 Moreau",
-    "6",
-    "Am\xc3\xa9lie Bernard",
+    "2", "Charged after cancelling", "assigned", "[\"refunds\",\"billing\"]", "2026-12-02 19:39:55.796837+00", "f",
+    "2", "Help center", "api", "1", "Billing help", "billing-help",
+    "t", "Customer E36B", "Jo Doe", "jo@example.com", "ext-1",
+    "6", "Am\xc3\xa9lie Bernard", "6", "Am\xc3\xa9lie Bernard", "21", "Zo\xc3\xa9 Moreau", "6", "Am\xc3\xa9lie Bernard",
     "9223372036854775807.2",
-    "Body",
-    "t",
-    "t",
-    "f",
-    "t",
-    "f",
-    "t",
+    "Body", "t", "t", "f", "t", "f", "t",
     /* an expert's view (no identity), nobody assigned, no deadline */
-    "3",
-    "Question",
-    "routing",
-    "[]",
-    NULL,
-    "t",
-    "2",
-    "Help center",
-    "api",
-    "1",
-    "Billing help",
-    "billing-help",
-    "f",
-    "Customer 1234",
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+    "3", "Question", "routing", "[]", NULL, "t",
+    "2", "Help center", "api", "1", "Billing help", "billing-help",
+    "f", "Customer 1234", NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     "9223372036854775807.3",
-    NULL,
-    "t",
-    "f",
-    "f",
-    "f",
-    "f",
-    "f",
+    NULL, "t", "f", "f", "f", "f", "f",
     /* strings that are not UTF-8 where jansson leaves a member, or a packed object, out */
-    "4",
-    "caf\xe9",
-    "claimed",
-    "not json",
-    "2026-12-02 19:39:55+00",
-    "f",
-    "2",
-    "Help \xff center",
-    "api",
-    "1",
-    "Billing help",
-    "bad\xc0\xaf",
-    "t",
-    "Customer 5",
-    "Na\xefve",
-    "ok@example.com",
-    "\xed\xa0\x80",
-    "6",
-    "bad\xff",
-    "7",
-    "Good Name",
-    "8",
-    "Good \xf4\x90\x80\x80",
-    "9",
-    "Claimer",
+    "4", "caf\xe9", "claimed", "not json", "2026-12-02 19:39:55+00", "f",
+    "2", "Help \xff center", "api", "1", "Billing help", "bad\xc0\xaf",
+    "t", "Customer 5", "Na\xefve", "ok@example.com", "\xed\xa0\x80",
+    "6", "bad\xff", "7", "Good Name", "8", "Good \xf4\x90\x80\x80", "9", "Claimer",
     "1.4",
-    "B\xe9",
-    "t",
-    "f",
-    "t",
-    "f",
-    "t",
-    "f",
+    "B\xe9", "t", "f", "t", "f", "t", "f",
     /* the pseudonym itself not UTF-8: the whole customer goes */
-    "5",
-    "Fine",
-    "escalated",
-    "[\"x\"]",
-    NULL,
-    "f",
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    "\xfe",
-    "N",
-    "E",
-    "X",
-    NULL,
-    "nameless",
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+    "5", "Fine", "escalated", "[\"x\"]", NULL, "f",
+    NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, "\xfe", "N", "E", "X",
+    NULL, "nameless", NULL, NULL, NULL, NULL, NULL, NULL,
     "1.5",
-    "Body",
-    "t",
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+    "Body", "t", NULL, NULL, NULL, NULL, NULL,
 };
+/* clang-format on */
 #define QUESTION_ROWS 4
 
 /* The list columns of each row (the first LIST_COLS of the view columns). */
