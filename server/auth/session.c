@@ -17,12 +17,7 @@
 /* Counts one attempt for each key (fixed one-minute windows, shared by all workers). */
 static struct db_stmt stmt_rate = {
     "auth_rate",
-    "INSERT INTO rate_limits AS r (key, window_start, hits)"
-    " SELECT k, now(), 1 FROM unnest(array_remove(ARRAY[$1::text, lower($2::text)], NULL)) AS k"
-    " ON CONFLICT (key) DO UPDATE SET"
-    "  hits = CASE WHEN r.window_start <= now() - interval '1 minute' THEN 1 ELSE r.hits + 1 END,"
-    "  window_start = CASE WHEN r.window_start <= now() - interval '1 minute' THEN now() ELSE r.window_start END"
-    " RETURNING hits, greatest(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::int AS retry",
+    "SELECT hits, retry FROM rate_limit_hit(array_remove(ARRAY[$1::text, lower($2::text)], NULL), interval '1 minute')",
     2, 0};
 
 /* A sign-in that succeeds gives its attempt back: only failures use up the budget, while

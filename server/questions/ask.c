@@ -26,28 +26,14 @@ static struct db_stmt stmt_form = {
     " JOIN communities co ON co.id = c.community_id WHERE c.slug = $1 AND c.kind = 'web_form' AND c.status = 'active'",
     1, 0};
 
-/* One-hour windows per address, like the sign-in limit (auth/session.c) but keyed "ask:". */
+/* One-hour windows per address (schema: rate_limit_hit), like the sign-in limit. */
 static struct db_stmt stmt_rate = {
-    "ask_rate",
-    "INSERT INTO rate_limits AS r (key, window_start, hits) VALUES ('ask:' || $1, now(), 1)"
-    " ON CONFLICT (key) DO UPDATE SET"
-    "  hits = CASE WHEN r.window_start <= now() - interval '1 hour' THEN 1 ELSE r.hits + 1 END,"
-    "  window_start = CASE WHEN r.window_start <= now() - interval '1 hour' THEN now() ELSE r.window_start END"
-    " RETURNING hits, greatest(1, ceil(extract(epoch FROM r.window_start + interval '1 hour' - now())))::int AS retry",
-    1, 0};
+    "ask_rate", "SELECT hits, retry FROM rate_limit_hit(ARRAY['ask:' || $1], interval '1 hour')", 1, 0};
 
-/* Replies on follow pages: one-minute windows per address (they outlive the sign-in
- * cleanup, which drops windows older than five minutes). */
+/* Replies on follow pages: one-minute windows per address. */
 #define FOLLOW_MESSAGES_PER_MINUTE 20
 static struct db_stmt stmt_follow_rate = {
-    "follow_rate",
-    "INSERT INTO rate_limits AS r (key, window_start, hits) VALUES ('follow:' || $1, now(), 1)"
-    " ON CONFLICT (key) DO UPDATE SET"
-    "  hits = CASE WHEN r.window_start <= now() - interval '1 minute' THEN 1 ELSE r.hits + 1 END,"
-    "  window_start = CASE WHEN r.window_start <= now() - interval '1 minute' THEN now() ELSE r.window_start END"
-    " RETURNING hits, greatest(1, ceil(extract(epoch FROM r.window_start + interval '1 minute' - now())))::int AS "
-    "retry",
-    1, 0};
+    "follow_rate", "SELECT hits, retry FROM rate_limit_hit(ARRAY['follow:' || $1], interval '1 minute')", 1, 0};
 
 /* What the customer sees of the status. */
 #define CUSTOMER_STATUS                                                                                                \

@@ -85,6 +85,16 @@ test('each address may ask 5 questions an hour (429 with Retry-After), counted a
   assert.equal((await ask(form.slug, good(), nextIp())).status, 202);
 });
 
+test('Retry-After never exceeds the hour, also for a request that waited on a window opened after it began', async () => {
+  // A transaction that began before the one opening the window (it waited for the row)
+  // sees that window start after its own now(): here, a window that starts in 2 seconds.
+  const from = nextIp();
+  sql(srv, `INSERT INTO rate_limits (key, window_start, hits) VALUES ('ask:${from}', now() + interval '2 seconds', 5)`);
+  const limited = await ask(form.slug, good(), from);
+  assertError(limited, 429, 'rate_limited');
+  assert.equal(limited.headers['retry-after'], '3600');
+});
+
 test('bad input: 422 naming the field, malformed JSON 400, oversized 413', async () => {
   const cases = [
     [{ title: '' }, 'title'], [{ title: undefined }, 'title'], [{ body: ' ' }, 'body'], [{ body: undefined }, 'body'],

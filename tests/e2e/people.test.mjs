@@ -265,6 +265,8 @@ test('when the session ends elsewhere, the next action leads to the sign-in page
   const me = await newAccount('Expired');
   const mobile = lib.communityId(srv, 'mobile-app');
   const { page, expectError, assertClean } = await openPage(t);
+  // The live stream would notice the end first (next test): hold it, so that the action does.
+  await page.route('**/api/v1/events*', () => {});
   await signIn(page, me, '/communities');
   await waitForHeading(page, 'Communities');
 
@@ -286,6 +288,27 @@ test('when the session ends elsewhere, the next action leads to the sign-in page
   await waitForHeading(page, 'Communities');
   await page.getByRole('button', { name: 'Join — Mobile app' }).click();
   await statusText(page, 'You are now a member of Mobile app.');
+  await assertClean();
+});
+
+test('when the session ends elsewhere, the live stream notices: the page goes to the sign-in page by itself', { skip: SKIP, timeout: 90_000 }, async (t) => {
+  const me = await newAccount('Streamed');
+  const { page, expectError, assertClean } = await openPage(t);
+  const streaming = page.waitForResponse((res) => new URL(res.url()).pathname === '/api/v1/events' && res.status() === 200);
+  await signIn(page, me, '/communities');
+  await waitForHeading(page, 'Communities');
+  await streaming;
+
+  for (const status of ['disabled', 'active']) {
+    const res = await lib.api(srv, 'PATCH', `/api/v1/users/${me.id}`, { session: adminApi, body: { status } });
+    assert.equal(res.status, 200, res.text);
+  }
+  // The stream is closed, its reconnection refused, and GET /me says the session ended.
+  expectError(401, '/api/v1/events');
+  expectError(401, '/api/v1/me');
+  await waitForHeading(page, 'Sign in');
+  await page.getByText('Your session has ended. Sign in again to continue.').waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('next'), '/communities');
   await assertClean();
 });
 
