@@ -1,6 +1,5 @@
 #include "core/config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -8,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/ipnet.h"
 
 extern char **environ;
 
@@ -72,7 +73,7 @@ static const struct key keys[] = {
     {"rate_limit", KEY_INT, OFF(rate_limit), "1200", 0, 1000000,
      "requests a minute per client address and worker before 429; 0 turns it off"},
     {"trusted_proxies", KEY_STRING, OFF(trusted_proxies), "", 0, 0,
-     "comma-separated proxy addresses whose X-Forwarded-For gives the client address"},
+     "comma-separated proxy addresses or networks (10.0.0.0/8) whose X-Forwarded-For gives the client address"},
     {"password_threads", KEY_INT, OFF(password_threads), "0", 0, 64,
      "threads per worker hashing passwords; 0 = cores divided by workers, at least 1"},
     {"admin_email", KEY_STRING, OFF(admin_email), "", 0, 0, "at start, create this admin when there is no admin"},
@@ -336,9 +337,12 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	/* A mistyped proxy address would silently leave X-Forwarded-For ignored. */
 	char *proxies = xstrdup(cfg->trusted_proxies), *save = NULL;
 	for (char *t = strtok_r(proxies, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-		unsigned char addr[16];
-		if (inet_pton(AF_INET, t, addr) != 1 && inet_pton(AF_INET6, t, addr) != 1) {
-			snprintf(err, errlen, "invalid value for trusted_proxies: \"%s\" is not an IP address", t);
+		struct ipnet net;
+		if (!ipnet_parse(t, &net)) {
+			snprintf(err, errlen,
+			         "invalid value for trusted_proxies: \"%s\" is not an IP address or network"
+			         " (address/prefix)",
+			         t);
 			free(proxies);
 			return false;
 		}

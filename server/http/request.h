@@ -1,8 +1,9 @@
 /* One HTTP request in flight: its arena, parsed parts, and the ways to answer it.
  *
- * Lifetime: created when the server (server.c) has read a complete request, freed when it has been answered
- * and no asynchronous work still refers to it. If the client goes away first, `gone` is set
- * and the answer is dropped; handlers check nothing themselves, they just answer. */
+ * Lifetime: created when the server (conn.c, server.c) has read a complete request, freed
+ * when it has been answered and no asynchronous work still refers to it. If the client goes
+ * away first, `gone` is set and the answer is dropped; handlers check nothing themselves,
+ * they just answer. */
 #ifndef RELAIS_HTTP_REQUEST_H
 #define RELAIS_HTTP_REQUEST_H
 

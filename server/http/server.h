@@ -1,6 +1,6 @@
-/* The HTTP front of a worker: relais's own HTTP/1.1 server (server.c), its own listening socket
- * (SO_REUSEPORT), connection tracking for the header deadline and the connection cap, and
- * the dispatcher that runs the route table. */
+/* The HTTP front of a worker: relais's own HTTP/1.1 server (server.c, conn.c, answer.c), its
+ * own listening socket (SO_REUSEPORT), connection tracking for the header deadline and the
+ * connection cap, and the dispatcher that runs the route table. */
 #ifndef RELAIS_HTTP_SERVER_H
 #define RELAIS_HTTP_SERVER_H
 

@@ -1,8 +1,8 @@
-/* Streamed answers (see sse.h) on the server's own connections (server.c): a stream is a
+/* Streamed answers (see sse.h) on the server's own connections (conn.c): a stream is a
  * connection in stream state. Its headers go out at once; chunks are queued and written by
  * the connection's write event, so that a fan-out of many events in one loop iteration costs
  * one write per connection; the read event stays on to see the client hang up (bytes it sends
- * are counted, reading stops past STREAM_INPUT_MAX in server.c); output that makes no
+ * are counted, reading stops past STREAM_INPUT_MAX in conn.c); output that makes no
  * progress for the write timeout closes the connection. Every close goes through the event
  * loop, which then calls http_stream_conn_gone(): the `closed` callback never runs inside an
  * http_stream_* call. */

@@ -30,6 +30,23 @@ test('from a trusted proxy, the last untrusted X-Forwarded-For address is the cl
   assert.equal(await loggedIp(srv, {}), '127.0.0.1');
 });
 
+test('trusted proxies may be networks: every address in them is trusted, in IPv4 and IPv6', async (t) => {
+  const srv = await startRelais({ env: { RELAIS_TRUSTED_PROXIES: '127.0.0.0/8, 10.0.0.0/8, fd00::/8' } });
+  t.after(() => srv.stop());
+  // The peer (127.0.0.1) is in 127.0.0.0/8; the proxies that appended 10.1.2.3 and fd00::7 are
+  // trusted too, so the client is the address before them.
+  assert.equal(await loggedIp(srv, { 'X-Forwarded-For': '198.51.100.1, 203.0.113.9, fd00::7, 10.1.2.3' }), '203.0.113.9');
+  assert.equal(await loggedIp(srv, { 'X-Forwarded-For': '2001:db8::5, 10.200.0.1' }), '2001:db8::5');
+  // 11.0.0.1 is outside every network: it is the last untrusted address.
+  assert.equal(await loggedIp(srv, { 'X-Forwarded-For': '203.0.113.9, 11.0.0.1' }), '11.0.0.1');
+});
+
+test('a network that does not hold the peer leaves X-Forwarded-For ignored', async (t) => {
+  const srv = await startRelais({ env: { RELAIS_TRUSTED_PROXIES: '10.0.0.0/8' } });
+  t.after(() => srv.stop());
+  assert.equal(await loggedIp(srv, { 'X-Forwarded-For': '203.0.113.9' }), '127.0.0.1');
+});
+
 test('the general per-address limit answers 429 with Retry-After', async (t) => {
   const srv = await startRelais({ workers: 1, env: { RELAIS_RATE_LIMIT: '20' } });
   t.after(() => srv.stop());
