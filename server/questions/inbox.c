@@ -56,7 +56,7 @@ static struct db_stmt stmt_community = {
     " WHERE q.community_id = $4 AND ($1::text IS NULL OR q.status = $1)"
     "  AND ($3::bool OR EXISTS (SELECT 1 FROM community_members m WHERE m.community_id = $4 AND m.user_id = $2"
     "    AND m.status = 'active'))"
-    "  AND (q.status <> 'triage' OR " Q_MANAGES(Q_ME, Q_ADMIN) ")"
+    "  AND (q.status <> 'triage' OR " Q_MANAGES_JOINED ")"
     "  AND ($5::bigint IS NULL OR q.id < $5)"
     " ORDER BY q.id DESC LIMIT $6",
     6, 0};
