@@ -133,6 +133,22 @@ static void print_secrets(PGconn *conn, const unsigned char keys[2][32])
 	PQclear(r);
 }
 
+/* The public ask forms, for trying the customer's side (no sign-in). */
+static void print_forms(PGconn *conn)
+{
+	PGresult *r = NULL;
+	if (!run(conn, "ask forms",
+	         "SELECT c.slug, co.name FROM channels c JOIN communities co ON co.id = c.community_id"
+	         " WHERE c.kind = 'web_form' AND c.status = 'active' ORDER BY c.id",
+	         0, NULL, &r))
+		return;
+	if (PQntuples(r))
+		printf("Public ask forms (customers, no sign-in):\n");
+	for (int i = 0; i < PQntuples(r); i++)
+		printf("  %-26s /ask/%s\n", PQgetvalue(r, i, 1), PQgetvalue(r, i, 0));
+	PQclear(r);
+}
+
 bool questions_demo(PGconn *conn)
 {
 	unsigned char keys[2][32];
@@ -150,6 +166,8 @@ bool questions_demo(PGconn *conn)
 	     run(conn, "questions", demo_questions, 0, NULL, NULL);
 	if (ok && fresh)
 		print_secrets(conn, (const unsigned char(*)[32])keys);
+	if (ok)
+		print_forms(conn);
 	sodium_memzero(keys, sizeof keys);
 	sodium_memzero(hex, sizeof hex);
 	return ok;

@@ -43,3 +43,13 @@ test('the curl example of docs/questions.md posts a signed question that gets ro
       WHERE q.id = ${answer.question_id}`), `assigned ${expert}`);
   }, 10000);
 });
+
+test('relais demo prints its public ask forms, and each one opens', async () => {
+  const forms = [...printed.matchAll(/^ {2}(.+?)\s+\/ask\/([a-z0-9-]+)$/gm)];
+  assert.deepEqual(forms.map((m) => m[1]), ['Billing help', 'Mobile app'], printed);
+  for (const [, community, slug] of forms) {
+    const res = await fetch(`${srv.url}/api/v1/ask/${slug}`);
+    assert.equal(res.status, 200, slug);
+    assert.equal((await res.json()).channel.community_name, community);
+  }
+});
