@@ -346,6 +346,14 @@ bool config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 			free(proxies);
 			return false;
 		}
+		if (net.prefix == 0) {
+			snprintf(err, errlen,
+			         "invalid value for trusted_proxies: \"%s\" would let every client choose its address"
+			         " (list the proxies only)",
+			         t);
+			free(proxies);
+			return false;
+		}
 	}
 	free(proxies);
 	if (!cfg->data_dir[0]) {

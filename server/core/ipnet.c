@@ -1,7 +1,6 @@
 #include "core/ipnet.h"
 
 #include <arpa/inet.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,18 +23,23 @@ static void keep_prefix(unsigned char *addr, int family, int prefix)
 	}
 }
 
-/* Reads an IPv4 or IPv6 address; false when it is neither. */
-static bool parse_address(const char *text, int *family, unsigned char addr[16])
+bool ipnet_parse_address(const char *text, struct ipnet *out)
 {
-	if (inet_pton(AF_INET, text, addr) == 1) {
-		*family = AF_INET;
-		return true;
+	memset(out, 0, sizeof *out);
+	if (inet_pton(AF_INET, text, out->addr) == 1) {
+		out->family = AF_INET;
+	} else if (inet_pton(AF_INET6, text, out->addr) == 1) {
+		out->family = AF_INET6;
+		if (!memcmp(out->addr, V4_MAPPED, sizeof V4_MAPPED)) {
+			memmove(out->addr, out->addr + sizeof V4_MAPPED, 4);
+			memset(out->addr + 4, 0, sizeof out->addr - 4);
+			out->family = AF_INET;
+		}
+	} else {
+		return false;
 	}
-	if (inet_pton(AF_INET6, text, addr) == 1) {
-		*family = AF_INET6;
-		return true;
-	}
-	return false;
+	out->prefix = address_bits(out->family);
+	return true;
 }
 
 bool ipnet_parse(const char *text, struct ipnet *out)
@@ -47,35 +51,34 @@ bool ipnet_parse(const char *text, struct ipnet *out)
 		return false;
 	memcpy(address, text, len);
 	address[len] = '\0';
-	memset(out, 0, sizeof *out);
-	if (!parse_address(address, &out->family, out->addr))
+	bool ipv6_text = strchr(address, ':') != NULL; /* even when it is read as IPv4 */
+	if (!ipnet_parse_address(address, out))
 		return false;
-	out->prefix = address_bits(out->family);
 	if (slash) {
 		const char *digits = slash + 1;
 		char *end;
 		long prefix = strtol(digits, &end, 10);
+		int bits = ipv6_text ? 128 : 32;
 		/* Digits only: no sign, no space, nothing after. */
-		if (*digits < '0' || *digits > '9' || *end || prefix > out->prefix)
+		if (*digits < '0' || *digits > '9' || *end || prefix > bits)
 			return false;
+		if (ipv6_text && out->family == AF_INET) { /* an IPv4-mapped network */
+			if (prefix < 96)
+				return false; /* would reach past the IPv4 part of the address */
+			prefix -= 96;
+		}
 		out->prefix = (int)prefix;
 	}
 	keep_prefix(out->addr, out->family, out->prefix);
 	return true;
 }
 
-bool ipnet_contains(const struct ipnet *net, const char *address)
+bool ipnet_contains(const struct ipnet *net, const struct ipnet *address)
 {
-	int family;
+	if (address->family != net->family)
+		return false;
 	unsigned char addr[16];
-	if (!parse_address(address, &family, addr))
-		return false;
-	if (family == AF_INET6 && net->family == AF_INET && !memcmp(addr, V4_MAPPED, sizeof V4_MAPPED)) {
-		memmove(addr, addr + sizeof V4_MAPPED, 4);
-		family = AF_INET;
-	}
-	if (family != net->family)
-		return false;
-	keep_prefix(addr, family, net->prefix);
-	return !memcmp(addr, net->addr, (size_t)address_bits(family) / 8);
+	memcpy(addr, address->addr, sizeof addr);
+	keep_prefix(addr, net->family, net->prefix);
+	return !memcmp(addr, net->addr, (size_t)address_bits(net->family) / 8);
 }

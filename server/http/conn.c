@@ -310,7 +310,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t n = recv(fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-			/* Woken up for pipelined requests already buffered (conn_request_done). */
+			/* Woken up for pipelined requests already buffered (http_conn_request_done). */
 			if (!c->current && c->in_len > c->in_off)
 				conn_process(c);
 			else if (c->in_len == c->in_off)

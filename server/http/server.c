@@ -204,10 +204,13 @@ static bool parse_json_body(struct http_req *req)
 	return true;
 }
 
-static bool is_trusted_proxy(const struct http_server *s, const char *address)
+static bool is_trusted_proxy(const struct http_server *s, const char *text)
 {
+	struct ipnet address;
+	if (!ipnet_parse_address(text, &address))
+		return false;
 	for (int i = 0; i < s->ntrusted_proxies; i++)
-		if (ipnet_contains(&s->trusted_proxies[i], address))
+		if (ipnet_contains(&s->trusted_proxies[i], &address))
 			return true;
 	return false;
 }

@@ -88,6 +88,7 @@ test('a bad value is an error naming the key, from the file or the environment',
     ['', { RELAIS_LOG_LEVEL: 'loud' }, /invalid value for log_level/],
     ['trusted_proxies = 10.0.0.1, proxy.local\n', {}, /invalid value for trusted_proxies: "proxy.local"/],
     ['trusted_proxies = 10.0.0.0/8, 10.0.0.0/33\n', {}, /invalid value for trusted_proxies: "10.0.0.0\/33"/],
+    ['', { RELAIS_TRUSTED_PROXIES: '::/0' }, /invalid value for trusted_proxies: "::\/0" would let every client choose its address/],
     ['[elsewhere]\nworkers = 2\n', {}, /unknown section \[elsewhere\]/],
   ];
   for (const [content, env, pattern] of cases) {

@@ -131,6 +131,9 @@ test('beyond the connection cap a worker answers 503', async (t) => {
   const r = await rawRequest(capped.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
   assert.equal(statusOf(r.data), 503);
   assert.match(r.data, /Retry-After: 1/);
+  // Then the connection closes rather than staying over the cap.
+  assert.match(r.data, /Connection: close/);
+  assert.equal(r.timedOut, false);
   assert.equal(JSON.parse(bodyOf(r.data)).error.code, 'overloaded');
   for (const s of sockets) s.destroy();
   await sleep(600); // closed connections are counted out by the next sweep

@@ -108,6 +108,16 @@ test('a manager of another community who holds the question sees the pseudonym o
   const former = await newPerson(srv, admin, { name: 'Former manager' });
   sql(srv, `INSERT INTO community_members (community_id, user_id, role, status) VALUES (${fx.community}, ${former.id}, 'manager', 'invited')`);
   assertError(await get(former, `/api/v1/questions/${id}`), 404);
+  // ... and when they hold a question of it, they see it as its expert: the pseudonym.
+  const held = q({ assignee: former });
+  res = await get(former, `/api/v1/questions/${held}`);
+  assert.equal(res.status, 200, res.text);
+  assertPseudonym(res, res.body.customer, 'view (inactive manager)');
+  res = await get(former, '/api/v1/questions');
+  assertPseudonym(res, itemOf(res, held).customer, 'mine (inactive manager)');
+  res = await post(former, `/api/v1/questions/${held}/claim`);
+  assert.equal(res.status, 200, res.text);
+  assertPseudonym(res, res.body.customer, 'claim (inactive manager)');
 });
 
 test('actions: claim, unclaim, decline, messages and assign answer with the same rule', async () => {

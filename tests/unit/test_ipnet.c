@@ -8,11 +8,11 @@
 
 #include "core/ipnet.h"
 
-static bool contains(const char *net_text, const char *address)
+static bool contains(const char *net_text, const char *address_text)
 {
-	struct ipnet net;
+	struct ipnet net, address;
 	assert_true(ipnet_parse(net_text, &net));
-	return ipnet_contains(&net, address);
+	return ipnet_parse_address(address_text, &address) && ipnet_contains(&net, &address);
 }
 
 static void a_bare_address_is_itself_only(void **state)
@@ -41,14 +41,28 @@ static void networks_contain_their_addresses(void **state)
 	assert_true(contains("10.1.2.3/16", "10.1.200.1"));
 }
 
-static void families_do_not_mix_but_mapped_ipv4_matches(void **state)
+static void families_do_not_mix_but_mapped_ipv4_is_ipv4(void **state)
 {
 	assert_false(contains("0.0.0.0/0", "2001:db8::1"));
 	assert_false(contains("::/0", "10.0.0.1"));
+	/* An IPv4 peer on a dual-stack socket, and IPv4 networks written as IPv6. */
 	assert_true(contains("10.0.0.0/8", "::ffff:10.1.2.3"));
 	assert_false(contains("10.0.0.0/8", "::ffff:11.1.2.3"));
+	assert_true(contains("::ffff:10.0.0.0/104", "10.1.2.3"));
+	assert_false(contains("::ffff:10.0.0.0/104", "11.1.2.3"));
+	assert_true(contains("::ffff:10.0.0.2", "10.0.0.2"));
+	assert_false(contains("::ffff:10.0.0.2", "::ffff:10.0.0.3"));
 	assert_false(contains("10.0.0.0/8", "not an address"));
 	assert_false(contains("10.0.0.0/8", ""));
+}
+
+static void an_address_has_no_prefix(void **state)
+{
+	struct ipnet address;
+	assert_true(ipnet_parse_address("10.0.0.2", &address));
+	assert_int_equal(address.prefix, 32);
+	assert_false(ipnet_parse_address("10.0.0.0/8", &address));
+	assert_false(ipnet_parse_address("", &address));
 }
 
 static void bad_entries_are_refused(void **state)
@@ -64,6 +78,7 @@ static void bad_entries_are_refused(void **state)
 	                     "/8",
 	                     "fd00::/129",
 	                     "10.0.0.0/8/8",
+	                     "::ffff:10.0.0.0/95", /* past the IPv4 part */
 	                     "10.0.0.256"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct ipnet net;
@@ -77,7 +92,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(a_bare_address_is_itself_only),
 	    cmocka_unit_test(networks_contain_their_addresses),
-	    cmocka_unit_test(families_do_not_mix_but_mapped_ipv4_matches),
+	    cmocka_unit_test(families_do_not_mix_but_mapped_ipv4_is_ipv4),
+	    cmocka_unit_test(an_address_has_no_prefix),
 	    cmocka_unit_test(bad_entries_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
