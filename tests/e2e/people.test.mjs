@@ -297,6 +297,7 @@ test('when the session ends elsewhere, the live stream notices: the page goes to
   const streaming = page.waitForResponse((res) => new URL(res.url()).pathname === '/api/v1/events' && res.status() === 200);
   await signIn(page, me, '/communities');
   await waitForHeading(page, 'Communities');
+  await page.getByRole('button', { name: 'Join — Mobile app' }).waitFor(); // the list has loaded
   await streaming;
 
   for (const status of ['disabled', 'active']) {
