@@ -131,7 +131,7 @@ test('similar: French without accents, stemmed, answered or closed only, with a 
   const fr = { language: 'fr', channel: fx.channelFr };
   const match = makeQuestion(srv, fx, { ...fr, status: 'answered', title: 'Où est ma facture du mois de février ?', body: 'Je ne trouve pas la facture.' });
   const closed = makeQuestion(srv, fx, { ...fr, status: 'closed', title: 'Factures de février introuvables', body: 'Impossible de télécharger.' });
-  makeQuestion(srv, fx, { ...fr, status: 'assigned', assignee: p.expert2, title: 'Où est ma facture de février', body: 'Pas encore répondu.' });
+  const open = makeQuestion(srv, fx, { ...fr, status: 'assigned', assignee: p.expert2, title: 'Où est ma facture de février', body: 'Pas encore répondu.' });
   makeQuestion(srv, fx, { ...fr, status: 'answered', title: 'Changer mon mot de passe', body: 'Comment faire ?' });
   const q = makeQuestion(srv, fx, { ...fr, assignee: p.expert, title: 'ou est ma FACTURE de fevrier', body: 'Bonjour' });
 
@@ -147,6 +147,12 @@ test('similar: French without accents, stemmed, answered or closed only, with a 
   assert.ok(item.similarity > 0 && item.similarity <= 1);
   assert.ok(res.body.items[0].similarity >= res.body.items[1].similarity);
   assert.equal(item.community.id, fx.community);
+
+  // An open question's text is indexed when it is answered, not before.
+  assert.equal(sql(srv, `SELECT search IS NULL FROM questions WHERE id = ${open}`), 't');
+  sql(srv, `UPDATE questions SET status = 'answered' WHERE id = ${open}`);
+  const later = await get(p.expert, `/api/v1/questions/${q}/similar`);
+  assert.deepEqual(later.body.items.map((x) => x.id).sort((a, b) => a - b), [match, closed, open].sort((a, b) => a - b));
 });
 
 test('similar: English stems, typos through trigrams, visibility and at most 10', async () => {
