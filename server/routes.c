@@ -159,5 +159,6 @@ void routes_register_statements(void)
 	routing_register_statements();
 	jobs_register_statements();
 	events_register_statements();
+	notifications_register_statements();
 	questions_register_jobs();
 }

@@ -187,13 +187,9 @@ static bool forbidden(struct http_req *req, const char *message)
 void communities_list(struct http_req *req)
 {
 	long long *limit = arena_alloc(&req->arena, sizeof *limit);
-	const char *cursor = http_query(req, "cursor");
-	if (!http_read_limit(req, limit))
+	const char *cursor;
+	if (!http_read_limit(req, limit) || !http_read_cursor(req, &cursor))
 		return;
-	if (cursor && (strspn(cursor, "0123456789") != strlen(cursor) || !*cursor || strlen(cursor) > 18)) {
-		http_reply_error(req, 400, "invalid_query", "cursor is a number.", "cursor");
-		return;
-	}
 	req->route_state = limit;
 	const char *v[] = {http_id_text(req, req->who.user_id), is_admin(req), cursor, http_id_text(req, *limit)};
 	http_req_hold(req);

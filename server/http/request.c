@@ -225,6 +225,17 @@ bool http_read_limit(struct http_req *req, long long *limit)
 	return true;
 }
 
+bool http_read_cursor(struct http_req *req, const char **cursor)
+{
+	const char *c = http_query(req, "cursor");
+	*cursor = c;
+	if (c && (!*c || strlen(c) > 18 || strspn(c, "0123456789") != strlen(c))) {
+		http_reply_error(req, 400, "invalid_query", "cursor is the next_cursor of a previous page.", "cursor");
+		return false;
+	}
+	return true;
+}
+
 json_t *http_page_json(struct http_req *req, const PGresult *r, long long limit)
 {
 	json_t *items = db_rows_json(r);

@@ -123,6 +123,9 @@ bool http_path_id(struct http_req *req, const char *name, const char **out) MUST
 const char *http_id_text(struct http_req *req, long long id);
 /* The `limit` query parameter, 1 to 200, default 50; answers 400 otherwise. */
 bool http_read_limit(struct http_req *req, long long *limit) MUST_USE;
+/* The `cursor` query parameter of an id-ordered list: an id (1 to 18 digits), or NULL when
+ * absent; answers 400 otherwise. */
+bool http_read_cursor(struct http_req *req, const char **cursor) MUST_USE;
 /* {"items": rows, "next_cursor": ...}: the cursor is the last row's `cursor` column (left
  * out of the items) or its id, when the page is full; null otherwise. */
 json_t *http_page_json(struct http_req *req, const PGresult *r, long long limit);

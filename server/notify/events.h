@@ -10,8 +10,11 @@ void events_start(struct worker *w);
 void events_shutdown(struct worker *w);
 void events_stop(struct worker *w);
 void events_stream(struct http_req *req);
+void events_register_statements(void);
+
+/* notifications.c */
 void notifications_list(struct http_req *req);
 void notifications_read(struct http_req *req);
-void events_register_statements(void);
+void notifications_register_statements(void);
 
 #endif

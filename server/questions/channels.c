@@ -108,18 +108,6 @@ static void not_found(struct http_req *req)
 	http_reply_error(req, 404, "not_found", "No such channel.", NULL);
 }
 
-/* A cursor is an id: digits only. Answers 400 otherwise. */
-static bool read_cursor(struct http_req *req, const char **out)
-{
-	const char *c = http_query(req, "cursor");
-	*out = c;
-	if (c && (!*c || strlen(c) > 18 || strspn(c, "0123456789") != strlen(c))) {
-		http_reply_error(req, 400, "invalid_query", "cursor is a number.", "cursor");
-		return false;
-	}
-	return true;
-}
-
 static bool valid_slug(const char *s)
 {
 	size_t n = strlen(s);
@@ -163,7 +151,7 @@ void channels_list(struct http_req *req)
 {
 	long long *limit = arena_alloc(&req->arena, sizeof *limit);
 	const char *cursor;
-	if (!http_read_limit(req, limit) || !read_cursor(req, &cursor))
+	if (!http_read_limit(req, limit) || !http_read_cursor(req, &cursor))
 		return;
 	req->route_state = limit;
 	const char *v[] = {cursor, http_id_text(req, *limit)};
@@ -411,7 +399,7 @@ void channels_deliveries(struct http_req *req)
 {
 	const char *id, *cursor;
 	long long *limit = arena_alloc(&req->arena, sizeof *limit);
-	if (!http_path_id(req, "id", &id) || !http_read_limit(req, limit) || !read_cursor(req, &cursor))
+	if (!http_path_id(req, "id", &id) || !http_read_limit(req, limit) || !http_read_cursor(req, &cursor))
 		return;
 	req->route_state = limit;
 	struct db_batch *b = db_batch_new();
