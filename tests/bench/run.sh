@@ -44,9 +44,13 @@
 # parameters are typed NULL literals that PostgreSQL's planner folds away. What relais adds is
 # the HTTP request, reading the cookie, and turning the rows into JSON: what the ratio is for.
 #
-# CPU placement: nothing is pinned. wrk (or pgbench) and the servers share the 2 cores, which
-# costs every target the same way; pinning the load generator to one core would leave relais
-# (2 workers + PostgreSQL) a single core and change what is measured. Ratios are what count.
+# CPU placement (PLACEMENT). "split", the default on 2 CPUs or more: what is measured (nginx,
+# relais, PostgreSQL) runs on the first half of the CPUs and the load generators (wrk,
+# pgbench) on the other half, as a load generator on its own machine would -- so that wrk's
+# CPU is not counted against relais, nor pgbench's client against PostgreSQL. The inbox's
+# server half then holds relais and PostgreSQL, the baseline's PostgreSQL alone: relais's own
+# CPU per request counts against it, pgbench's client's does not. "shared": nothing is pinned,
+# the load generators and the servers share every CPU (the figures before 2026-12-03).
 #
 # Output: Markdown tables on stdout (medians, ratios, memory, CPU per request), raw numbers in
 # tests/bench/results/latest.json. See tests/bench/README.md.
@@ -73,6 +77,20 @@ REPO_ROOT=$(cd "$BENCH_DIR/../.." && pwd)
 RELAIS=${RELAIS:-$REPO_ROOT/relais}
 RESULTS_DIR=$REPO_ROOT/tests/bench/results
 
+NCPU=$(nproc)
+PLACEMENT=${PLACEMENT:-$( ((NCPU >= 2)) && echo split || echo shared)}
+case $PLACEMENT in
+split)
+	((NCPU >= 2)) || { echo "PLACEMENT=split needs 2 CPUs or more" >&2; exit 2; }
+	cpus() { (($1 == $2)) && echo "$1" || echo "$1-$2"; }
+	SERVER_CPUS=$(cpus 0 $((NCPU / 2 - 1)))
+	LOAD_CPUS=$(cpus $((NCPU / 2)) $((NCPU - 1)))
+	ON_SERVER_CPUS=(taskset -c "$SERVER_CPUS")
+	ON_LOAD_CPUS=(taskset -c "$LOAD_CPUS")
+	;;
+shared) SERVER_CPUS=all LOAD_CPUS=all ON_SERVER_CPUS=() ON_LOAD_CPUS=() ;;
+*) echo "PLACEMENT must be split or shared" >&2; exit 2 ;;
+esac
 PG_CLIENTS=$((WORKERS * POOL_SIZE))  # same number of database connections as relais's pool
 # relais's query deadline, set explicitly so that the inbox baseline can use the session
 # settings relais's pool connections get (server/db/pool.c: the server's statement_timeout is
@@ -178,7 +196,7 @@ start_postgres() {
 	# PostgreSQL refuses to run as root: the cluster belongs to the postgres user.
 	runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
 		>"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
-	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$WORK/postgres.log" -w \
+	"${ON_SERVER_CPUS[@]}" runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$WORK/postgres.log" -w \
 		-o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$WORK $RELAIS_PG_SETTINGS" start >/dev/null ||
 		{ cat "$WORK/postgres.log" >&2; die "postgres did not start"; }
 	PG_URL="postgresql://postgres@127.0.0.1:$PG_PORT/relais"
@@ -194,7 +212,7 @@ start_relais() {
 	RELAIS_LISTEN=127.0.0.1:$RELAIS_PORT RELAIS_DATABASE_URL=$PG_URL RELAIS_WORKERS=$WORKERS \
 		RELAIS_DB_POOL_SIZE=$POOL_SIZE RELAIS_DB_QUERY_TIMEOUT=${DB_QUERY_TIMEOUT_MS}ms \
 		RELAIS_ACCESS_LOG=false RELAIS_RATE_LIMIT=0 \
-		RELAIS_DATA_DIR=$WORK/relais-data "$RELAIS" serve >"$WORK/relais.log" 2>&1 &
+		RELAIS_DATA_DIR=$WORK/relais-data "${ON_SERVER_CPUS[@]}" "$RELAIS" serve >"$WORK/relais.log" 2>&1 &
 	RELAIS_PID=$!
 	for _ in $(seq 100); do
 		grep -q 'serving http://' "$WORK/relais.log" && break
@@ -246,7 +264,7 @@ http {
 }
 EOF
 	log "nginx on 127.0.0.1:$NGINX_PORT (2 workers)"
-	"$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >"$WORK/nginx/stdout.log" 2>&1 &
+	"${ON_SERVER_CPUS[@]}" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >"$WORK/nginx/stdout.log" 2>&1 &
 	NGINX_PID=$!
 	wait_http "http://127.0.0.1:$NGINX_PORT/healthz"
 	local body
@@ -415,7 +433,7 @@ check_relais() {
 run_wrk() {
 	local target=$1 url=$2 round=$3
 	shift 3
-	measure wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url"
+	measure "${ON_LOAD_CPUS[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url"
 	local rps p99 p50 non2xx errors requests
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$OUT")
 	requests=$(awk '/ requests in / {print $1}' <<<"$OUT")
@@ -447,7 +465,7 @@ run_pgbench() {
 	shift 4
 	logdir=$WORK/pgbench-log-$target-$round
 	mkdir -p "$logdir"
-	measure "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
+	measure "${ON_LOAD_CPUS[@]}" "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
 		-c "$PG_CLIENTS" -j "$THREADS" -T "$DURATION" -f "$script" "$@" \
 		--log --sampling-rate=0.01 --log-prefix="$logdir/pgbench" relais
 	local tps failed p50 p99 requests
@@ -512,13 +530,13 @@ run_target() {
 
 warm_up() {
 	log "warm-up: ${WARMUP}s per target, not recorded"
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$NGINX_PORT/healthz" >/dev/null
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$RELAIS_PORT/healthz" >/dev/null
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$RELAIS_PORT/readyz" >/dev/null
-	"$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared -c "$PG_CLIENTS" -j "$THREADS" \
+	"${ON_LOAD_CPUS[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$NGINX_PORT/healthz" >/dev/null
+	"${ON_LOAD_CPUS[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$RELAIS_PORT/healthz" >/dev/null
+	"${ON_LOAD_CPUS[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:$RELAIS_PORT/readyz" >/dev/null
+	"${ON_LOAD_CPUS[@]}" "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared -c "$PG_CLIENTS" -j "$THREADS" \
 		-T "$WARMUP" -f "$WORK/select1.sql" relais >/dev/null 2>&1
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "Cookie: $INBOX_COOKIE" "$INBOX_URL" >/dev/null
-	PGOPTIONS=$RELAIS_PG_OPTIONS "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
+	"${ON_LOAD_CPUS[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "Cookie: $INBOX_COOKIE" "$INBOX_URL" >/dev/null
+	PGOPTIONS=$RELAIS_PG_OPTIONS "${ON_LOAD_CPUS[@]}" "$PG_BIN/pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -n -M prepared \
 		-c "$PG_CLIENTS" -j "$THREADS" -T "$WARMUP" -f "$WORK/inbox/pgbench.sql" "${INBOX_PGBENCH_ARGS[@]}" \
 		relais >/dev/null 2>&1
 }
@@ -544,6 +562,7 @@ write_json() {
 		--argjson rounds "$ROUNDS" --argjson duration "$DURATION" --argjson connections "$CONNECTIONS" \
 		--argjson threads "$THREADS" --argjson workers "$WORKERS" --argjson pool "$POOL_SIZE" \
 		--argjson pg_clients "$PG_CLIENTS" \
+		--arg placement "$PLACEMENT" --arg server_cpus "$SERVER_CPUS" --arg load_cpus "$LOAD_CPUS" \
 		--arg inbox_path "$INBOX_PATH" --arg inbox_user "$INBOX_EMAIL" --argjson inbox_items "$INBOX_ITEMS" \
 		--arg inbox_statements "$INBOX_STATEMENTS" --arg pg_options "$RELAIS_PG_OPTIONS" \
 		--argjson idle "$IDLE_JSON" --argjson after "$AFTER_JSON" --argjson samples "$mem" '
@@ -564,6 +583,7 @@ write_json() {
 			versions: {relais: $relais, postgres: $postgres, nginx: $nginx, wrk: $wrk},
 			settings: {rounds: $rounds, duration_s: $duration, wrk_connections: $connections, threads: $threads,
 			           relais_workers: $workers, relais_pool_per_worker: $pool, pgbench_clients: $pg_clients,
+			           placement: {mode: $placement, server_cpus: $server_cpus, load_generator_cpus: $load_cpus},
 			           inbox: {path: $inbox_path, user: $inbox_user, items: $inbox_items,
 			                   pgbench_statements: ($inbox_statements | split("\n")), pgbench_pgoptions: $pg_options}},
 			runs: $runs,
@@ -608,6 +628,7 @@ print_table() {
 			"| \($pid) | \(mib($m.idle[$pid])) | \(mib($m.max_under_load.healthz[$pid] // 0)) | \(mib($m.max_under_load.readyz[$pid] // 0)) | \(mib($m.max_under_load.inbox[$pid] // 0)) | \(mib($m.after_load[$pid] // 0)) |"),
 		"",
 		"Memory target: <= 30 MiB per worker. \(.settings.rounds) rounds of \(.settings.duration_s) s; wrk \(.settings.threads) threads x \(.settings.wrk_connections) connections; pgbench \(.settings.pgbench_clients) clients, \(.settings.threads) threads.",
+		"CPUs: \(.settings.placement.mode) placement: servers (nginx, relais, PostgreSQL) on \(.settings.placement.server_cpus), load generators (wrk, pgbench) on \(.settings.placement.load_generator_cpus).",
 		"Inbox: GET \(.settings.inbox.path) as \(.settings.inbox.user), \(.settings.inbox.items) items; pgbench_inbox runs \(.settings.inbox.pgbench_statements | map(split(" ")[0:2] | "\(.[0]) (batch \(.[1]))") | join(", "))."
 	' "$RESULTS_DIR/latest.json"
 }
